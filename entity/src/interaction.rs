@@ -1,0 +1,55 @@
+//! One contact between a customer and a department: a request, an incident, a complaint…
+
+use sea_orm::entity::prelude::*;
+
+use crate::enums::{Channel, InteractionKind, InteractionStatus};
+
+/// A stored interaction.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "interaction")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub customer_id: i32,
+    pub department_id: i32,
+    /// The employee (internal customer) handling it.
+    pub handler_id: Option<i32>,
+    pub channel: Channel,
+    pub kind: InteractionKind,
+    pub subject: String,
+    /// What the customer sees.
+    pub summary: String,
+    /// What only employees see.
+    pub internal_note: Option<String>,
+    pub status: InteractionStatus,
+    pub opened_at: DateTimeUtc,
+    pub resolved_at: Option<DateTimeUtc>,
+    pub sla_due_at: Option<DateTimeUtc>,
+    /// CSAT, 1–5.
+    pub satisfaction: Option<i32>,
+    /// Net promoter answer, 0–10.
+    pub nps: Option<i32>,
+    /// Another interaction this one was caused by (an internal incident behind a complaint).
+    pub related_to_id: Option<i32>,
+    pub version: i32,
+    pub updated_at: DateTimeUtc,
+}
+
+/// Relations of an interaction.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::customer::Entity",
+        from = "Column::CustomerId",
+        to = "super::customer::Column::Id"
+    )]
+    Customer,
+    #[sea_orm(
+        belongs_to = "super::department::Entity",
+        from = "Column::DepartmentId",
+        to = "super::department::Column::Id"
+    )]
+    Department,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

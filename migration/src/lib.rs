@@ -1,0 +1,15 @@
+//! Schema migrations, one file per step, applied in order by [`Migrator`].
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_crm_tables;
+
+/// Every migration the gateway knows, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_create_crm_tables::Migration)]
+    }
+}

@@ -1,0 +1,206 @@
+//! Every setting of the gateway, read once at start from flags or environment variables.
+//! Secrets are never printed: their `Debug` output is redacted and clap hides their values.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The command line: a configuration plus an optional one-shot command.
+#[derive(Debug, Parser)]
+#[command(name = "crm-gateway", version, about)]
+pub struct Cli {
+    /// Settings shared by every command.
+    #[command(flatten)]
+    pub config: Config,
+    /// What to do; serving the gateway when absent.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// One-shot commands besides serving.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the SDL of the full (manager) schema; `schema.graphql` is this output.
+    Schema,
+    /// Mint a signed HS256 token with the configured `JWT_SECRET`, for GraphiQL and scripts.
+    Token(TokenArgs),
+}
+
+/// Arguments of the `token` command.
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// Role claim: employee, manager or client.
+    #[arg(long)]
+    pub role: String,
+    /// Subject claim: the caller's own customer id.
+    #[arg(long)]
+    pub sub: i32,
+    /// Lifetime, e.g. `90s`, `30m`, `1h`, `7d`.
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    pub ttl: Duration,
+}
+
+/// JWT signature algorithms the gateway accepts; exactly one is configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "UPPER")]
+pub enum JwtAlgorithm {
+    /// HMAC-SHA256 with a shared secret (`JWT_SECRET`).
+    Hs256,
+    /// RSA PKCS#1 v1.5 with SHA-256 (`JWT_PUBLIC_KEY_FILE`).
+    Rs256,
+    /// ECDSA P-256 with SHA-256 (`JWT_PUBLIC_KEY_FILE`).
+    Es256,
+}
+
+/// Settings of the gateway; every field has a flag and an environment variable.
+#[derive(Clone, Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:8000")]
+    pub listen_addr: SocketAddr,
+    /// Database URL: `sqlite://FILE?mode=rwc` (default, embedded) or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://crm.db?mode=rwc")]
+    pub database_url: String,
+    /// Largest number of pooled database connections.
+    #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 10)]
+    pub db_max_connections: u32,
+    /// Seed the demo company into an empty database; defaults to true only for the default SQLite file.
+    #[arg(long, env = "SEED_DEMO")]
+    pub seed_demo: Option<bool>,
+    /// Shared secret for HS256 tokens. Without it and without a public key the gateway runs in
+    /// dev mode with a random secret and prints demo tokens.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// PEM file with the public key for RS256/ES256 tokens.
+    #[arg(long, env = "JWT_PUBLIC_KEY_FILE")]
+    pub jwt_public_key_file: Option<PathBuf>,
+    /// Accepted algorithm; defaults to HS256 with a secret, RS256 with a public key.
+    #[arg(long, env = "JWT_ALGORITHM", value_enum)]
+    pub jwt_algorithm: Option<JwtAlgorithm>,
+    /// Required `iss` claim, when set.
+    #[arg(long, env = "JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+    /// Required `aud` claim, when set.
+    #[arg(long, env = "JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+    /// Clock leeway for `exp` and `nbf`, in seconds.
+    #[arg(long, env = "JWT_LEEWAY_SECS", default_value_t = 30)]
+    pub jwt_leeway_secs: u64,
+    /// Claim holding `role` (and optionally `customer_id`) as an object, e.g.
+    /// `https://example.com/claims`; top-level claims when unset.
+    #[arg(long, env = "JWT_CLAIMS_NAMESPACE")]
+    pub jwt_claims_namespace: Option<String>,
+    /// Deepest selection nesting a query may have.
+    #[arg(long, env = "MAX_QUERY_DEPTH", default_value_t = 12)]
+    pub max_query_depth: usize,
+    /// Largest query complexity (one per field, lists multiplied by their page size).
+    #[arg(long, env = "MAX_QUERY_COMPLEXITY", default_value_t = 5000)]
+    pub max_query_complexity: usize,
+    /// Largest request body, in bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 256 * 1024)]
+    pub max_body_bytes: usize,
+    /// Time a request may take before it is answered with a timeout.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen_addr", &self.listen_addr)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("seed_demo", &self.seed_demo)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
+            .field("jwt_public_key_file", &self.jwt_public_key_file)
+            .field("jwt_algorithm", &self.jwt_algorithm)
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The SQLite file used when nothing is configured: the only database seeded by default.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://crm.db?mode=rwc";
+
+impl Config {
+    /// A configuration with every default, for tests and embedding.
+    pub fn with_database(database_url: impl Into<String>) -> Self {
+        let mut config = Cli::parse_from(["crm-gateway"]).config;
+        config.database_url = database_url.into();
+        config
+    }
+
+    /// Whether the demo company should be seeded into an empty database.
+    pub fn should_seed(&self) -> bool {
+        self.seed_demo
+            .unwrap_or(self.database_url == DEFAULT_DATABASE_URL)
+    }
+
+    /// Whether no signing key is configured, so the gateway invents one (dev mode).
+    pub fn is_dev_mode(&self) -> bool {
+        self.jwt_secret.is_none() && self.jwt_public_key_file.is_none()
+    }
+
+    /// The request timeout as a duration.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+}
+
+/// Hides the password of a database URL for logging.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Parses `90s`, `30m`, `1h`, `7d` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(split) => text.split_at(split),
+        None => (text, "s"),
+    };
+    let amount: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration like 90s, 30m, 1h or 7d"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("unknown unit '{unit}' (use s, m, h or d)")),
+    };
+    amount
+        .checked_mul(seconds)
+        .map(Duration::from_secs)
+        .ok_or_else(|| "duration too large".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("30m").unwrap(), Duration::from_secs(1800));
+        assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
+        assert!(parse_duration("1y").is_err());
+        assert!(parse_duration("h").is_err());
+    }
+
+    #[test]
+    fn database_passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/crm"),
+            "postgres://app:***@db:5432/crm"
+        );
+        assert_eq!(redact_url("sqlite://crm.db?mode=rwc"), "sqlite://crm.db?mode=rwc");
+    }
+}

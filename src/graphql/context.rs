@@ -1,0 +1,30 @@
+//! Reading per-request and schema data out of a resolver's context.
+
+use async_graphql::Context;
+use sea_orm::DatabaseConnection;
+
+use super::loaders::Loaders;
+use crate::{Error, Result, auth::Caller};
+
+/// The database handle placed in schema data.
+pub fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection> {
+    ctx.data::<DatabaseConnection>()
+        .map_err(|_| Error::internal("schema data", "database handle missing"))
+}
+
+/// The caller of this request (anonymous when the handler attached none).
+pub fn caller<'a>(ctx: &Context<'a>) -> &'a Caller {
+    static ANONYMOUS: Caller = Caller(None);
+    ctx.data_opt::<Caller>().unwrap_or(&ANONYMOUS)
+}
+
+/// This request's loaders.
+pub fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
+    ctx.data::<Loaders>()
+        .map_err(|_| Error::internal("request data", "loaders missing"))
+}
+
+/// Fails with `UNAUTHENTICATED` when a root field needs a signed-in caller.
+pub fn signed_in<T>(scope: Option<T>) -> Result<T> {
+    scope.ok_or_else(|| Error::Unauthenticated("sign in: this field needs a bearer token".into()))
+}

@@ -1,0 +1,64 @@
+//! What you may ask: the schema, its root objects, output types, loaders and the guard that
+//! keeps each caller's schema shaped by its role. Resolvers here only map requests to services.
+
+pub mod context;
+pub mod loaders;
+pub mod query;
+pub mod types;
+pub mod visibility;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+use sea_orm::DatabaseConnection;
+
+use self::{
+    query::Query,
+    visibility::{ReadObserver, Views, VisibilityGuard},
+};
+
+/// The gateway's schema type.
+pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Limits that keep a single request from exhausting the server.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Deepest selection nesting.
+    pub depth: usize,
+    /// Largest complexity.
+    pub complexity: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { depth: 12, complexity: 5000 }
+    }
+}
+
+fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+}
+
+/// Builds the schema with its guard: the per-tier views are computed first by introspecting an
+/// unguarded copy, then the served schema enforces them.
+pub async fn build_schema(
+    db: DatabaseConnection,
+    limits: Limits,
+    observer: Option<ReadObserver>,
+) -> Result<AppSchema, String> {
+    let views = Views::compute(&builder().finish()).await?;
+    Ok(builder()
+        .data(db)
+        .data(views.clone())
+        .extension(VisibilityGuard::new(views, observer))
+        .limit_depth(limits.depth)
+        .limit_complexity(limits.complexity)
+        .limit_recursive_depth(32)
+        .limit_directives(20)
+        .finish())
+}
+
+/// The SDL of the full (manager) schema; `schema.graphql` is this output.
+pub fn sdl() -> String {
+    builder()
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().sorted_fields().sorted_enum_items())
+}

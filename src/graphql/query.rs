@@ -1,0 +1,226 @@
+//! The root `Query`: each resolver turns arguments into a service call under the caller's scope.
+
+use async_graphql::{Context, ID, Object, connection::Connection};
+use chrono::DateTime;
+
+use super::{
+    context::{caller, db, signed_in},
+    types::*,
+    visibility::Views,
+};
+use crate::{
+    Error, Result,
+    policy,
+    service::{
+        self,
+        customer::CustomerFilter,
+        interaction::InteractionFilter,
+        page::PageRequest,
+    },
+};
+
+/// Root of every read.
+pub struct Query;
+
+type Conn<N> = Connection<String, N, Totals>;
+
+fn page(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<PageRequest> {
+    PageRequest::new(first, after.as_deref(), last, before.as_deref())
+}
+
+#[Object]
+impl Query {
+    /// The signed-in caller; null for anonymous requests.
+    async fn viewer(&self, ctx: &Context<'_>) -> Option<ViewerInfo> {
+        caller(ctx).viewer().cloned().map(ViewerInfo)
+    }
+
+    /// What the caller's token lets it see, and why.
+    async fn access(&self, ctx: &Context<'_>) -> Result<Access> {
+        let caller = caller(ctx);
+        let views = ctx
+            .data::<Views>()
+            .map_err(|_| Error::internal("schema data", "views missing"))?;
+        let view = views
+            .of(policy::tier(caller))
+            .ok_or_else(|| Error::internal("schema data", "tier view missing"))?;
+        let types = view
+            .types
+            .iter()
+            .filter(|(name, shape)| shape.kind == "OBJECT" && !name.starts_with("__"))
+            .map(|(name, shape)| TypeAccess {
+                name: name.clone(),
+                fields: shape.fields.keys().cloned().collect(),
+            })
+            .collect();
+        let viewer = caller.viewer();
+        Ok(Access {
+            authenticated: viewer.is_some(),
+            role: viewer.map(|v| v.role.into()),
+            subject: viewer.map(|v| ID(v.customer_id.to_string())),
+            expires_at: viewer.and_then(|v| DateTime::from_timestamp(v.expires_at, 0)),
+            types,
+            row_scopes: policy::describe_row_scopes(caller)
+                .into_iter()
+                .map(|(collection, scope)| RowScopeInfo {
+                    collection: collection.into(),
+                    scope: scope.into(),
+                })
+                .collect(),
+        })
+    }
+
+    /// Customers the caller may see (a client: only itself), by id.
+    #[allow(clippy::too_many_arguments)]
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Only customers of this kind.")] kind: Option<CustomerKind>,
+    ) -> Result<Conn<Customer>> {
+        let scope = signed_in(policy::owner_scope(caller(ctx)))?;
+        let filter = CustomerFilter { kind: kind.map(Into::into) };
+        let page = service::customer::list(db(ctx)?, scope, &filter, page(first, after, last, before)?).await?;
+        Ok(connection(page, |m| m.id, Customer))
+    }
+
+    /// One customer; null when it does not exist or is not the caller's to see.
+    async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
+        let scope = signed_in(policy::owner_scope(caller(ctx)))?;
+        let id = parse_id("id", &id)?;
+        Ok(service::customer::get(db(ctx)?, scope, id).await?.map(Customer))
+    }
+
+    /// Departments the caller may see (a client: customer-facing ones).
+    async fn departments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Department>> {
+        let scope = signed_in(policy::department_scope(caller(ctx)))?;
+        let page = service::department::list(db(ctx)?, scope, page(first, after, last, before)?).await?;
+        Ok(connection(page, |m| m.id, Department))
+    }
+
+    /// One department; null when it does not exist or is not the caller's to see.
+    async fn department(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Department>> {
+        let scope = signed_in(policy::department_scope(caller(ctx)))?;
+        let id = parse_id("id", &id)?;
+        Ok(service::department::get(db(ctx)?, scope, id).await?.map(Department))
+    }
+
+    /// Interactions the caller may see (a client: its own).
+    #[allow(clippy::too_many_arguments)]
+    async fn interactions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Only this customer's.")] customer_id: Option<ID>,
+        #[graphql(desc = "Only this department's.")] department_id: Option<ID>,
+        #[graphql(desc = "Only this channel.")] channel: Option<Channel>,
+        #[graphql(desc = "Only this kind.")] kind: Option<InteractionKind>,
+        #[graphql(desc = "Only this status.")] status: Option<InteractionStatus>,
+    ) -> Result<Conn<Interaction>> {
+        let scope = signed_in(policy::owner_scope(caller(ctx)))?;
+        let filter = InteractionFilter {
+            customer_id: customer_id.map(|id| parse_id("customerId", &id)).transpose()?,
+            department_id: department_id.map(|id| parse_id("departmentId", &id)).transpose()?,
+            channel: channel.map(Into::into),
+            kind: kind.map(Into::into),
+            status: status.map(Into::into),
+        };
+        let page = service::interaction::list(db(ctx)?, scope, &filter, page(first, after, last, before)?).await?;
+        Ok(connection(page, |m| m.id, Interaction))
+    }
+
+    /// One interaction; null when it does not exist or is not the caller's to see.
+    async fn interaction(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Interaction>> {
+        let scope = signed_in(policy::owner_scope(caller(ctx)))?;
+        let id = parse_id("id", &id)?;
+        Ok(service::interaction::get(db(ctx)?, scope, id).await?.map(Interaction))
+    }
+
+    /// Purchases the caller may see (a client: its own).
+    async fn purchases(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Only this customer's.")] customer_id: Option<ID>,
+    ) -> Result<Conn<Purchase>> {
+        let scope = signed_in(policy::owner_scope(caller(ctx)))?;
+        let customer_id = customer_id.map(|id| parse_id("customerId", &id)).transpose()?;
+        let page = service::purchase::list(db(ctx)?, scope, customer_id, page(first, after, last, before)?).await?;
+        Ok(connection(page, |m| m.id, Purchase))
+    }
+
+    /// The product catalogue; open to everyone.
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Product>> {
+        let scope = policy::product_scope(caller(ctx));
+        let page = service::product::list(db(ctx)?, scope, page(first, after, last, before)?).await?;
+        Ok(connection(page, |m| m.id, Product))
+    }
+
+    /// One product; null when it does not exist or is not on sale (for outsiders).
+    async fn product(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>> {
+        let scope = policy::product_scope(caller(ctx));
+        let id = parse_id("id", &id)?;
+        Ok(service::product::get(db(ctx)?, scope, id).await?.map(Product))
+    }
+
+    /// Knowledge articles: public ones for everyone, internal ones for employees.
+    async fn knowledge_articles(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Only this department's.")] department_id: Option<ID>,
+    ) -> Result<Conn<KnowledgeArticle>> {
+        let scope = policy::article_scope(caller(ctx));
+        let department_id = department_id.map(|id| parse_id("departmentId", &id)).transpose()?;
+        let page = service::knowledge::list(db(ctx)?, scope, department_id, page(first, after, last, before)?).await?;
+        Ok(connection(page, |m| m.id, KnowledgeArticle))
+    }
+
+    /// One knowledge article; null when it does not exist or is not the caller's to see.
+    async fn knowledge_article(&self, ctx: &Context<'_>, id: ID) -> Result<Option<KnowledgeArticle>> {
+        let scope = policy::article_scope(caller(ctx));
+        let id = parse_id("id", &id)?;
+        Ok(service::knowledge::get(db(ctx)?, scope, id).await?.map(KnowledgeArticle))
+    }
+
+    /// Internal service agreements between departments.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn service_agreements(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<ServiceAgreement>> {
+        signed_in(policy::agreement_scope(caller(ctx)))?;
+        let page = service::agreement::list(db(ctx)?, page(first, after, last, before)?).await?;
+        Ok(connection(page, |m| m.id, ServiceAgreement))
+    }
+}

@@ -1,0 +1,41 @@
+//! Relay connections over service pages.
+
+use async_graphql::{Object, OutputType, connection::{Connection, Edge}};
+
+use crate::{
+    Result,
+    service::page::{Page, TotalCount, encode_cursor},
+};
+
+/// Extra connection fields: the size of the whole filtered set, counted only when asked.
+pub struct Totals(TotalCount);
+
+#[Object]
+impl Totals {
+    /// How many nodes match, across all pages.
+    async fn total_count(&self) -> Result<i64> {
+        Ok(i64::try_from(self.0.get().await?).unwrap_or(i64::MAX))
+    }
+}
+
+/// Builds a connection from a page, wrapping each row into its output type.
+pub fn connection<M, N>(
+    page: Page<M>,
+    id_of: fn(&M) -> i32,
+    wrap: fn(M) -> N,
+) -> Connection<String, N, Totals>
+where
+    N: OutputType,
+{
+    let mut conn = Connection::with_additional_fields(
+        page.has_previous,
+        page.has_next,
+        Totals(page.total),
+    );
+    conn.edges.extend(
+        page.items
+            .into_iter()
+            .map(|row| Edge::new(encode_cursor(id_of(&row)), wrap(row))),
+    );
+    conn
+}

@@ -1,0 +1,80 @@
+//! `Department`: a node of the org chart and a provider of internal services.
+
+use async_graphql::{Context, ID, Object};
+use entity::department;
+
+use super::{Customer, Interaction, ServiceAgreement, money, nested_limit};
+use crate::{Result, graphql::context::loaders};
+
+/// A department of the company.
+pub struct Department(pub department::Model);
+
+#[Object]
+impl Department {
+    /// Stable identifier.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Name, e.g. "IT Support".
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// What the department does.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// Whether external customers can reach it.
+    async fn serves_external(&self) -> bool {
+        self.0.serves_external
+    }
+    /// The department above it in the org chart.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
+        let Some(id) = self.0.parent_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.department.load_one(id).await?.map(Department))
+    }
+    /// Departments directly below it.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Department>> {
+        let rows = loaders(ctx)?.children.load_one(self.0.id).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(Department).collect())
+    }
+    /// The employee heading it.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn head(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+        let Some(id) = self.0.head_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.customer.load_one(id).await?.map(Customer))
+    }
+    /// The employees working in it, by name.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn members(&self, ctx: &Context<'_>) -> Result<Vec<Customer>> {
+        let rows = loaders(ctx)?.members.load_one(self.0.id).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(Customer).collect())
+    }
+    /// Yearly budget, in currency units.
+    #[graphql(visible = "crate::policy::visible::manager")]
+    async fn budget(&self) -> f64 {
+        money(self.0.budget_cents)
+    }
+    /// Service agreements it provides or consumes.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn service_agreements(&self, ctx: &Context<'_>) -> Result<Vec<ServiceAgreement>> {
+        let rows = loaders(ctx)?.agreements.load_one(self.0.id).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(ServiceAgreement).collect())
+    }
+    /// Its most recent interactions, newest first.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn interactions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10, desc = "How many, at most 100.")] first: i32,
+    ) -> Result<Vec<Interaction>> {
+        let key = (self.0.id, nested_limit(first)?);
+        let rows = loaders(ctx)?.interactions_of_department.load_one(key).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(Interaction).collect())
+    }
+}

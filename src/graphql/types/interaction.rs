@@ -1,0 +1,112 @@
+//! `Interaction`: one contact between a customer and a department.
+
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, Utc};
+use entity::interaction;
+
+use super::{Channel, Customer, Department, InteractionKind, InteractionStatus, nested_limit};
+use crate::{Result, graphql::context::loaders};
+
+/// A request, incident, complaint, purchase, feedback or inquiry.
+pub struct Interaction(pub interaction::Model);
+
+#[Object]
+impl Interaction {
+    /// Stable identifier.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// How it reached the company.
+    async fn channel(&self) -> Channel {
+        self.0.channel.into()
+    }
+    /// What it is about.
+    async fn kind(&self) -> InteractionKind {
+        self.0.kind.into()
+    }
+    /// One-line subject.
+    async fn subject(&self) -> &str {
+        &self.0.subject
+    }
+    /// What the customer sees of it.
+    async fn summary(&self) -> &str {
+        &self.0.summary
+    }
+    /// Where it stands.
+    async fn status(&self) -> InteractionStatus {
+        self.0.status.into()
+    }
+    /// When it was opened.
+    async fn opened_at(&self) -> DateTime<Utc> {
+        self.0.opened_at
+    }
+    /// When it was resolved, if it was.
+    async fn resolved_at(&self) -> Option<DateTime<Utc>> {
+        self.0.resolved_at
+    }
+    /// The customer's satisfaction rating (CSAT, 1–5), once given.
+    async fn satisfaction(&self) -> Option<i32> {
+        self.0.satisfaction
+    }
+    /// The customer's likelihood to recommend (NPS answer, 0–10), once given.
+    async fn nps(&self) -> Option<i32> {
+        self.0.nps
+    }
+    /// Optimistic-locking version; send it back with updates.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Who opened it.
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+        Ok(loaders(ctx)?.customer.load_one(self.0.customer_id).await?.map(Customer))
+    }
+    /// The department handling it.
+    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
+        Ok(loaders(ctx)?.department.load_one(self.0.department_id).await?.map(Department))
+    }
+    /// The employee handling it.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn handler(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+        let Some(id) = self.0.handler_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.customer.load_one(id).await?.map(Customer))
+    }
+    /// What only employees see.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn internal_note(&self) -> Option<&str> {
+        self.0.internal_note.as_deref()
+    }
+    /// When the service level says it must be resolved.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn sla_due_at(&self) -> Option<DateTime<Utc>> {
+        self.0.sla_due_at
+    }
+    /// Whether it was (or, still open, now is) past its due time.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn sla_breached(&self) -> bool {
+        match self.0.sla_due_at {
+            None => false,
+            Some(due) => self.0.resolved_at.unwrap_or_else(Utc::now) > due,
+        }
+    }
+    /// The interaction that caused this one (say, the IT incident behind a complaint).
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn related_to(&self, ctx: &Context<'_>) -> Result<Option<Interaction>> {
+        let Some(id) = self.0.related_to_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.interaction.load_one(id).await?.map(Interaction))
+    }
+    /// Interactions caused by this one, newest first.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn caused(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "How many, at most 100.")] first: i32,
+    ) -> Result<Vec<Interaction>> {
+        let key = (self.0.id, nested_limit(first)?);
+        let rows = loaders(ctx)?.interactions_caused_by.load_one(key).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(Interaction).collect())
+    }
+}

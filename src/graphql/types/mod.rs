@@ -1,0 +1,54 @@
+//! GraphQL output types. Each wraps a stored model and maps it field by field, so renaming a
+//! column never changes `schema.graphql` by accident. Internal-only fields carry
+//! `visible = "crate::policy::visible::…"`; the guard in `graphql::visibility` enforces the same.
+
+mod access;
+mod agreement;
+mod article;
+mod connection;
+mod customer;
+mod department;
+mod enums;
+mod interaction;
+mod product;
+mod purchase;
+
+pub use access::{Access, TypeAccess, RowScopeInfo, ViewerInfo};
+pub use agreement::ServiceAgreement;
+pub use article::KnowledgeArticle;
+pub use connection::{Totals, connection};
+pub use customer::Customer;
+pub use department::Department;
+pub use enums::*;
+pub use interaction::Interaction;
+pub use product::Product;
+pub use purchase::Purchase;
+
+use async_graphql::ID;
+
+use crate::{Error, Result};
+
+/// Turns cents into currency units for display.
+pub(crate) fn money(cents: i64) -> f64 {
+    cents as f64 / 100.0
+}
+
+/// Parses a GraphQL `ID` argument into a row id.
+pub(crate) fn parse_id(field: &str, id: &ID) -> Result<i32> {
+    id.parse::<i32>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| Error::bad_input(field, "is not a valid id"))
+}
+
+/// Validates the size of a nested list.
+pub(crate) fn nested_limit(first: i32) -> Result<u64> {
+    if (0..=crate::service::page::MAX_PAGE_SIZE).contains(&first) {
+        Ok(first as u64)
+    } else {
+        Err(Error::bad_input(
+            "first",
+            format!("must be between 0 and {}", crate::service::page::MAX_PAGE_SIZE),
+        ))
+    }
+}

@@ -1,0 +1,33 @@
+//! # crm-gateway: a guided tour
+//!
+//! One GraphQL schema over a company's customer-relationship data, shaped by who is asking.
+//! Read the rooms in this order:
+//!
+//! 1. [`config`]: every knob, read once at start.
+//! 2. [`auth`]: who you are — bearer tokens decoded into a [`auth::Viewer`] with a [`auth::Role`].
+//! 3. [`policy`]: what you may see — field tiers and row scopes, decided in this one place.
+//! 4. [`service`]: what is true — queries and rules over the SeaORM entities, under a scope.
+//! 5. [`graphql`]: what you may ask — the schema, thin resolvers, loaders, the visibility guard.
+//! 6. [`app`]: how it is served — axum router, per-request data, graceful shutdown.
+//! 7. [`seed`]: the deterministic demo company.
+
+/// The HTTP application: state, router, serving.
+pub mod app;
+/// Identity: claims, keys, token decoding, roles and the viewer.
+pub mod auth;
+/// Command line and environment configuration.
+pub mod config;
+/// Database connection and migrations.
+pub mod db;
+/// The one error type and its GraphQL mapping.
+pub mod error;
+/// The GraphQL schema: types, resolvers, loaders, guard.
+pub mod graphql;
+/// Field visibility and row scopes per role: the only place role rules live.
+pub mod policy;
+/// The deterministic demo company.
+pub mod seed;
+/// Business rules and queries, one module per aggregate.
+pub mod service;
+
+pub use error::{Error, Result};

@@ -1,0 +1,25 @@
+//! Entry point: parse the configuration, start logging, then serve or run a one-shot command.
+
+use clap::Parser;
+use crm_gateway::config::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    crm_gateway::app::init_tracing();
+    let outcome = match cli.command {
+        None => crm_gateway::app::run(cli.config).await,
+        Some(Command::Schema) => {
+            print!("{}", crm_gateway::graphql::sdl());
+            Ok(())
+        }
+        Some(Command::Token(args)) => crm_gateway::auth::mint_from_cli(&cli.config, &args),
+    };
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

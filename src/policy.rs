@@ -1,0 +1,180 @@
+//! What each caller may see — the only place role rules live.
+//!
+//! Two kinds of rule:
+//! - **Field tiers** ([`Tier`]): which fields and types exist for the caller. The `visible`
+//!   functions below are attached to fields with `#[graphql(visible = ...)]`; the same functions
+//!   drive introspection and the guard that refuses hidden fields (see `graphql::visibility`),
+//!   so hiding and blocking cannot drift apart.
+//! - **Row scopes**: which rows the service layer may return, applied in SQL.
+
+use async_graphql::Context;
+
+use crate::auth::{Caller, Role, Viewer};
+
+/// How much of the company's internals a caller may see; ordered by clearance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tier {
+    /// What the company publishes: anonymous callers and external clients.
+    Public,
+    /// The internal view: employees.
+    Internal,
+    /// Individual-level sensitive data: managers.
+    Manager,
+}
+
+impl Tier {
+    /// Every tier, lowest first.
+    pub const ALL: [Tier; 3] = [Tier::Public, Tier::Internal, Tier::Manager];
+}
+
+/// The field tier of a caller.
+pub fn tier(caller: &Caller) -> Tier {
+    match caller.role() {
+        None | Some(Role::Client) => Tier::Public,
+        Some(Role::Employee) => Tier::Internal,
+        Some(Role::Manager) => Tier::Manager,
+    }
+}
+
+/// The request data that lets schema-level code (introspection) know the tier without a token.
+#[derive(Debug, Clone, Copy)]
+pub struct TierOverride(pub Tier);
+
+fn tier_of(ctx: &Context<'_>) -> Tier {
+    if let Some(TierOverride(tier)) = ctx.data_opt::<TierOverride>() {
+        return *tier;
+    }
+    ctx.data_opt::<Caller>().map_or(Tier::Public, tier)
+}
+
+/// `visible` functions for `#[graphql(visible = "...")]`.
+pub mod visible {
+    use super::*;
+
+    /// Employees and managers.
+    pub fn internal(ctx: &Context<'_>) -> bool {
+        tier_of(ctx) >= Tier::Internal
+    }
+
+    /// Managers only.
+    pub fn manager(ctx: &Context<'_>) -> bool {
+        tier_of(ctx) >= Tier::Manager
+    }
+}
+
+/// Rows of customer-owned data (customers, interactions, purchases) a caller may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OwnerScope {
+    /// Every row.
+    All,
+    /// Only rows belonging to this customer id.
+    Customer(i32),
+}
+
+/// Departments a caller may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DepartmentScope {
+    /// The whole org chart.
+    All,
+    /// Only departments that serve external customers (the public surface).
+    ExternalFacing,
+}
+
+/// Knowledge articles a caller may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ArticleScope {
+    /// Public and internal articles.
+    All,
+    /// Public articles only.
+    PublicOnly,
+}
+
+/// Products a caller may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProductScope {
+    /// The whole catalogue, retired products included.
+    All,
+    /// Products on sale.
+    ActiveOnly,
+}
+
+fn is_internal(viewer: &Viewer) -> bool {
+    matches!(viewer.role, Role::Employee | Role::Manager)
+}
+
+/// Customer-owned rows; `None` for anonymous callers, who see none.
+pub fn owner_scope(caller: &Caller) -> Option<OwnerScope> {
+    caller.viewer().map(|viewer| {
+        if is_internal(viewer) {
+            OwnerScope::All
+        } else {
+            OwnerScope::Customer(viewer.customer_id)
+        }
+    })
+}
+
+/// Departments; `None` for anonymous callers.
+pub fn department_scope(caller: &Caller) -> Option<DepartmentScope> {
+    caller.viewer().map(|viewer| {
+        if is_internal(viewer) {
+            DepartmentScope::All
+        } else {
+            DepartmentScope::ExternalFacing
+        }
+    })
+}
+
+/// Knowledge articles: everyone sees public ones.
+pub fn article_scope(caller: &Caller) -> ArticleScope {
+    match caller.viewer() {
+        Some(viewer) if is_internal(viewer) => ArticleScope::All,
+        _ => ArticleScope::PublicOnly,
+    }
+}
+
+/// Products: everyone sees what is on sale; employees see retired products too.
+pub fn product_scope(caller: &Caller) -> ProductScope {
+    match caller.viewer() {
+        Some(viewer) if is_internal(viewer) => ProductScope::All,
+        _ => ProductScope::ActiveOnly,
+    }
+}
+
+/// Service agreements are internal knowledge: `Some(())` when the caller may read them.
+pub fn agreement_scope(caller: &Caller) -> Option<()> {
+    caller.viewer().filter(|v| is_internal(v)).map(|_| ())
+}
+
+/// A human description of a caller's row scopes, for the `access` explainer.
+pub fn describe_row_scopes(caller: &Caller) -> Vec<(&'static str, &'static str)> {
+    let owned = match owner_scope(caller) {
+        None => "none (sign in)",
+        Some(OwnerScope::Customer(_)) => "only your own",
+        Some(OwnerScope::All) => "all",
+    };
+    let departments = match department_scope(caller) {
+        None => "none (sign in)",
+        Some(DepartmentScope::ExternalFacing) => "customer-facing departments",
+        Some(DepartmentScope::All) => "all",
+    };
+    let articles = match article_scope(caller) {
+        ArticleScope::PublicOnly => "public articles",
+        ArticleScope::All => "public and internal articles",
+    };
+    let products = match product_scope(caller) {
+        ProductScope::ActiveOnly => "products on sale",
+        ProductScope::All => "all products, retired included",
+    };
+    let mut scopes = vec![
+        ("customers", owned),
+        ("interactions", owned),
+        ("purchases", owned),
+        ("departments", departments),
+        ("knowledgeArticles", articles),
+        ("products", products),
+    ];
+    if agreement_scope(caller).is_some() {
+        scopes.push(("serviceAgreements", "all"));
+    }
+    scopes
+}
