@@ -152,18 +152,22 @@ async fn execute(
     let caller = match authenticate(&state, &headers) {
         Ok(caller) => caller,
         Err(message) => {
-            return request_error(StatusCode::UNAUTHORIZED, format, "UNAUTHENTICATED", &message);
+            return request_error(
+                StatusCode::UNAUTHORIZED,
+                format,
+                "UNAUTHENTICATED",
+                &message,
+            );
         }
     };
     let loaders = Loaders::new(&state.db, &caller);
-    let mut response = state.schema.execute(request.data(caller).data(loaders)).await;
+    let mut response = state
+        .schema
+        .execute(request.data(caller).data(loaders))
+        .await;
     let mut request_failed = false;
     for err in &mut response.errors {
-        let code = err
-            .extensions
-            .as_ref()
-            .and_then(|e| e.get("code"))
-            .cloned();
+        let code = err.extensions.as_ref().and_then(|e| e.get("code")).cloned();
         match code {
             None => *err = visibility::coded(err.clone(), "BAD_USER_INPUT"),
             Some(async_graphql::Value::String(code))
@@ -203,7 +207,12 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if essence != "application/json" && essence != "application/graphql-response+json" {
         return request_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -222,8 +231,13 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
 }
 
 fn parse_body(body: &[u8]) -> Result<async_graphql::Request, String> {
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| format!("the body is not valid JSON (line {}, column {})", e.line(), e.column()))?;
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        format!(
+            "the body is not valid JSON (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })?;
     let Some(object) = value.as_object() else {
         return Err("the body must be a JSON object; batched requests are not supported".into());
     };
@@ -348,7 +362,8 @@ pub fn init_tracing() {
 
 /// Serves the gateway until Ctrl-C or SIGTERM.
 pub async fn run(config: Config) -> Result<(), StartError> {
-    let db = crate::db::connect_and_migrate(&config.database_url, config.db_max_connections).await?;
+    let db =
+        crate::db::connect_and_migrate(&config.database_url, config.db_max_connections).await?;
     let demo = if config.should_seed() {
         seed::seed_if_empty(&db).await?
     } else {
@@ -403,7 +418,9 @@ async fn print_demo_tokens(
     };
     let issuer = TokenIssuer::new(secret, config);
     let ttl = Duration::from_secs(12 * 3600);
-    println!("\nDemo bearer tokens (valid 12 h, paste into GraphiQL's Headers as {{\"Authorization\": \"Bearer …\"}}):");
+    println!(
+        "\nDemo bearer tokens (valid 12 h, paste into GraphiQL's Headers as {{\"Authorization\": \"Bearer …\"}}):"
+    );
     for (label, role, id) in [
         ("employee", Role::Employee, ids.employee),
         ("manager ", Role::Manager, ids.manager),

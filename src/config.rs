@@ -110,7 +110,10 @@ impl std::fmt::Debug for Config {
             .field("listen_addr", &self.listen_addr)
             .field("database_url", &redact_url(&self.database_url))
             .field("seed_demo", &self.seed_demo)
-            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
+            .field(
+                "jwt_secret",
+                &self.jwt_secret.as_ref().map(|_| "<redacted>"),
+            )
             .field("jwt_public_key_file", &self.jwt_public_key_file)
             .field("jwt_algorithm", &self.jwt_algorithm)
             .field("jwt_issuer", &self.jwt_issuer)
@@ -201,6 +204,9 @@ mod tests {
             redact_url("postgres://app:s3cret@db:5432/crm"),
             "postgres://app:***@db:5432/crm"
         );
-        assert_eq!(redact_url("sqlite://crm.db?mode=rwc"), "sqlite://crm.db?mode=rwc");
+        assert_eq!(
+            redact_url("sqlite://crm.db?mode=rwc"),
+            "sqlite://crm.db?mode=rwc"
+        );
     }
 }

@@ -8,7 +8,8 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use entity::{
     customer, department,
     enums::{
-        Audience, Channel, CustomerKind, CustomerStatus, InteractionKind, InteractionStatus, Segment,
+        Audience, Channel, CustomerKind, CustomerStatus, InteractionKind, InteractionStatus,
+        Segment,
     },
     interaction, knowledge_article, product, purchase, service_agreement,
 };
@@ -66,9 +67,9 @@ fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
 /// The ids of the demo identities, if the demo company is in the database.
 pub async fn demo_ids(db: &impl ConnectionTrait) -> Result<Option<DemoIds>, DbErr> {
     let mut ids = [0; 3];
-    for (slot, email) in ids
-        .iter_mut()
-        .zip([DEMO_EMPLOYEE_EMAIL, DEMO_MANAGER_EMAIL, DEMO_CLIENT_EMAIL])
+    for (slot, email) in
+        ids.iter_mut()
+            .zip([DEMO_EMPLOYEE_EMAIL, DEMO_MANAGER_EMAIL, DEMO_CLIENT_EMAIL])
     {
         match customer::Entity::find()
             .filter(customer::Column::Email.eq(email))
@@ -109,16 +110,76 @@ struct Dept {
 }
 
 const DEPARTMENTS: &[Dept] = &[
-    Dept { name: "Executive Office", description: "Runs the company and owns its strategy.", parent: None, external: false, budget: 900_000 },
-    Dept { name: "Human Resources", description: "Hiring, training, benefits and conflict mediation for every employee.", parent: Some(0), external: false, budget: 650_000 },
-    Dept { name: "IT Support", description: "Computers, accounts, networks and the clinics' phone system.", parent: Some(0), external: false, budget: 1_200_000 },
-    Dept { name: "Sales", description: "Wellness plans and supplies for pet owners and businesses.", parent: Some(0), external: true, budget: 800_000 },
-    Dept { name: "Marketing", description: "Campaigns, qualified leads and promotional material.", parent: Some(0), external: false, budget: 700_000 },
-    Dept { name: "Customer Care", description: "Answers every client question, complaint and booking.", parent: Some(0), external: true, budget: 750_000 },
-    Dept { name: "Front Desk", description: "Receptionists who book appointments by phone and in person.", parent: Some(5), external: true, budget: 400_000 },
-    Dept { name: "Finance", description: "Budgets, invoicing and quote approvals.", parent: Some(0), external: false, budget: 500_000 },
-    Dept { name: "Operations", description: "Assembles clinic kits and runs the clinics day to day.", parent: Some(0), external: false, budget: 1_500_000 },
-    Dept { name: "Parts Logistics", description: "Delivers components to assembly on schedule.", parent: Some(8), external: false, budget: 450_000 },
+    Dept {
+        name: "Executive Office",
+        description: "Runs the company and owns its strategy.",
+        parent: None,
+        external: false,
+        budget: 900_000,
+    },
+    Dept {
+        name: "Human Resources",
+        description: "Hiring, training, benefits and conflict mediation for every employee.",
+        parent: Some(0),
+        external: false,
+        budget: 650_000,
+    },
+    Dept {
+        name: "IT Support",
+        description: "Computers, accounts, networks and the clinics' phone system.",
+        parent: Some(0),
+        external: false,
+        budget: 1_200_000,
+    },
+    Dept {
+        name: "Sales",
+        description: "Wellness plans and supplies for pet owners and businesses.",
+        parent: Some(0),
+        external: true,
+        budget: 800_000,
+    },
+    Dept {
+        name: "Marketing",
+        description: "Campaigns, qualified leads and promotional material.",
+        parent: Some(0),
+        external: false,
+        budget: 700_000,
+    },
+    Dept {
+        name: "Customer Care",
+        description: "Answers every client question, complaint and booking.",
+        parent: Some(0),
+        external: true,
+        budget: 750_000,
+    },
+    Dept {
+        name: "Front Desk",
+        description: "Receptionists who book appointments by phone and in person.",
+        parent: Some(5),
+        external: true,
+        budget: 400_000,
+    },
+    Dept {
+        name: "Finance",
+        description: "Budgets, invoicing and quote approvals.",
+        parent: Some(0),
+        external: false,
+        budget: 500_000,
+    },
+    Dept {
+        name: "Operations",
+        description: "Assembles clinic kits and runs the clinics day to day.",
+        parent: Some(0),
+        external: false,
+        budget: 1_500_000,
+    },
+    Dept {
+        name: "Parts Logistics",
+        description: "Delivers components to assembly on schedule.",
+        parent: Some(8),
+        external: false,
+        budget: 450_000,
+    },
 ];
 
 /// (provider, consumer, service, hours, quality target)
@@ -172,7 +233,11 @@ const EMPLOYEES: &[(&str, usize, &str, bool)] = &[
 const OTHER_INTERNAL: &[(&str, &str, Segment)] = &[
     ("Margaret Vogt", "Northwind Clinics", Segment::Owner),
     ("Albert Chen", "Chen Family Office", Segment::Shareholder),
-    ("Rosa Lindqvist", "Nordic Pension Fund", Segment::Shareholder),
+    (
+        "Rosa Lindqvist",
+        "Nordic Pension Fund",
+        Segment::Shareholder,
+    ),
     ("Kai Andersen", "PetPartners Distribution", Segment::Partner),
     ("Nadia Farouk", "VetSupply Logistics", Segment::Partner),
 ];
@@ -195,7 +260,11 @@ const EXTERNAL: &[(Segment, Option<&str>, usize)] = &[
     (Segment::Business, Some("PetCo Retail Group"), 3),
     (Segment::Government, Some("City Animal Control"), 3),
     (Segment::Government, Some("State Veterinary Board"), 2),
-    (Segment::VolunteerOrganization, Some("Second Chance Animal Rescue"), 3),
+    (
+        Segment::VolunteerOrganization,
+        Some("Second Chance Animal Rescue"),
+        3,
+    ),
     (Segment::VolunteerOrganization, Some("Wildlife Helpers"), 2),
     (Segment::Press, Some("The Daily Courier"), 2),
     (Segment::Press, Some("Pet Life Magazine"), 2),
@@ -203,14 +272,78 @@ const EXTERNAL: &[(Segment, Option<&str>, usize)] = &[
 
 /// (sku, name, description, list price cents, unit cost cents, employee discount %, active)
 const PRODUCTS: &[(&str, &str, &str, i64, i64, i32, bool)] = &[
-    ("WP-BASIC", "Wellness Plan Basic", "Two check-ups a year and core vaccinations.", 24_900, 11_200, 20, true),
-    ("WP-PLUS", "Wellness Plan Plus", "Basic plus dental cleaning and lab work.", 44_900, 19_800, 20, true),
-    ("DENTAL", "Dental Cleaning", "Professional cleaning under light sedation.", 18_000, 7_400, 15, true),
-    ("VACC-KIT", "Vaccination Bundle", "All core vaccines for puppies or kittens.", 12_500, 4_100, 15, true),
-    ("FOOD-RX", "Prescription Diet (12 kg)", "Vet-prescribed diet food.", 8_900, 5_300, 10, true),
-    ("CLINIC-KIT", "Clinic Starter Kit", "Assembled examination kit for partner clinics.", 149_000, 97_000, 5, true),
-    ("GROOM", "Grooming Session", "Bath, trim and nail care.", 6_500, 2_400, 30, true),
-    ("BOARD-OLD", "Boarding Night (retired)", "Overnight boarding, no longer offered.", 5_500, 3_900, 0, false),
+    (
+        "WP-BASIC",
+        "Wellness Plan Basic",
+        "Two check-ups a year and core vaccinations.",
+        24_900,
+        11_200,
+        20,
+        true,
+    ),
+    (
+        "WP-PLUS",
+        "Wellness Plan Plus",
+        "Basic plus dental cleaning and lab work.",
+        44_900,
+        19_800,
+        20,
+        true,
+    ),
+    (
+        "DENTAL",
+        "Dental Cleaning",
+        "Professional cleaning under light sedation.",
+        18_000,
+        7_400,
+        15,
+        true,
+    ),
+    (
+        "VACC-KIT",
+        "Vaccination Bundle",
+        "All core vaccines for puppies or kittens.",
+        12_500,
+        4_100,
+        15,
+        true,
+    ),
+    (
+        "FOOD-RX",
+        "Prescription Diet (12 kg)",
+        "Vet-prescribed diet food.",
+        8_900,
+        5_300,
+        10,
+        true,
+    ),
+    (
+        "CLINIC-KIT",
+        "Clinic Starter Kit",
+        "Assembled examination kit for partner clinics.",
+        149_000,
+        97_000,
+        5,
+        true,
+    ),
+    (
+        "GROOM",
+        "Grooming Session",
+        "Bath, trim and nail care.",
+        6_500,
+        2_400,
+        30,
+        true,
+    ),
+    (
+        "BOARD-OLD",
+        "Boarding Night (retired)",
+        "Overnight boarding, no longer offered.",
+        5_500,
+        3_900,
+        0,
+        false,
+    ),
 ];
 
 /// The phone-system incident and the complaints it caused.
@@ -256,18 +389,34 @@ async fn seed(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     // Employees: internal customers with a department, a title and a hire date.
     let mut employees: Vec<(i32, usize)> = Vec::new();
     for (i, &(name, dept, title, head)) in EMPLOYEES.iter().enumerate() {
-        let hired = NaiveDate::from_ymd_opt(2019 + (i % 6) as i32, 1 + (i % 12) as u32, 1 + (i % 27) as u32)
-            .unwrap_or_default();
-        let email = format!("{}@northwind.example", name.to_lowercase().replace(' ', "."));
+        let hired = NaiveDate::from_ymd_opt(
+            2019 + (i % 6) as i32,
+            1 + (i % 12) as u32,
+            1 + (i % 27) as u32,
+        )
+        .unwrap_or_default();
+        let email = format!(
+            "{}@northwind.example",
+            name.to_lowercase().replace(' ', ".")
+        );
         let row = customer::ActiveModel {
             kind: Set(CustomerKind::Internal),
-            segment: Set(if head { Segment::Manager } else { Segment::Employee }),
+            segment: Set(if head {
+                Segment::Manager
+            } else {
+                Segment::Employee
+            }),
             name: Set(name.into()),
             organization: Set(Some("Northwind Clinics".into())),
             email: Set(email),
             phone: Set(Some(format!("+1 555 01{:02}", i))),
             status: Set(CustomerStatus::Active),
-            customer_since: Set(at(hired.year_ce().1 as i32, hired.month0() + 1, hired.day0() + 1, 9)),
+            customer_since: Set(at(
+                hired.year_ce().1 as i32,
+                hired.month0() + 1,
+                hired.day0() + 1,
+                9,
+            )),
             lifetime_value_cents: Set(0),
             health_score: Set(55 + rng.below(45) as i32),
             internal_notes: Set(head.then(|| format!("Heads {}.", DEPARTMENTS[dept].name))),
@@ -298,7 +447,10 @@ async fn seed(db: &impl ConnectionTrait) -> Result<(), DbErr> {
             segment: Set(segment),
             name: Set(name.into()),
             organization: Set(Some(org.into())),
-            email: Set(format!("{}@partners.example", name.to_lowercase().replace(' ', "."))),
+            email: Set(format!(
+                "{}@partners.example",
+                name.to_lowercase().replace(' ', ".")
+            )),
             phone: Set(Some(format!("+1 555 02{:02}", i))),
             status: Set(CustomerStatus::Active),
             customer_since: Set(founded),
@@ -325,9 +477,13 @@ async fn seed(db: &impl ConnectionTrait) -> Result<(), DbErr> {
             let (name, email) = if n == 0 {
                 ("Olivia Hart".to_owned(), DEMO_CLIENT_EMAIL.to_owned())
             } else {
-                let name = format!("{} {}", FIRST[n % FIRST.len()], LAST[(n * 7 + 3) % LAST.len()]);
+                let name = format!(
+                    "{} {}",
+                    FIRST[n % FIRST.len()],
+                    LAST[(n * 7 + 3) % LAST.len()]
+                );
                 let domain = org.map_or("mail.example".to_owned(), |o| {
-                    format!("{}.example", o.to_lowercase().replace(' ', "").replace('-', ""))
+                    format!("{}.example", o.to_lowercase().replace([' ', '-'], ""))
                 });
                 let email = format!("{}.{n}@{domain}", name.to_lowercase().replace(' ', "."));
                 (name, email)
@@ -451,29 +607,131 @@ async fn seed(db: &impl ConnectionTrait) -> Result<(), DbErr> {
             .map_or(24, |a| i64::from(a.3))
     };
     let staff_of = |dept: usize| -> Vec<i32> {
-        employees.iter().filter(|e| e.1 == dept).map(|e| e.0).collect()
+        employees
+            .iter()
+            .filter(|e| e.1 == dept)
+            .map(|e| e.0)
+            .collect()
     };
     let internal_topics: &[(usize, InteractionKind, &str, &str)] = &[
-        (2, InteractionKind::Incident, "Laptop will not boot", "Cannot work until the laptop is fixed."),
-        (2, InteractionKind::Request, "New account for a starter", "Please create accounts before Monday."),
-        (2, InteractionKind::Incident, "VPN drops every hour", "Remote work keeps disconnecting."),
-        (1, InteractionKind::Request, "Training budget question", "Which courses does the training budget cover?"),
-        (1, InteractionKind::Inquiry, "Benefits enrolment", "How do I add my partner to the health plan?"),
-        (1, InteractionKind::Request, "Mediation request", "Requesting a mediated conversation with a colleague."),
-        (4, InteractionKind::Request, "Qualified leads for Q4", "Sales needs a fresh list of qualified leads."),
-        (4, InteractionKind::Request, "Flyer for the autumn campaign", "Please design the autumn flyer."),
-        (9, InteractionKind::Request, "Components for clinic kits", "Assembly needs gloves and scopes by Thursday."),
-        (7, InteractionKind::Request, "Quote approval for a kennel", "Please approve a 12 % discount quote."),
+        (
+            2,
+            InteractionKind::Incident,
+            "Laptop will not boot",
+            "Cannot work until the laptop is fixed.",
+        ),
+        (
+            2,
+            InteractionKind::Request,
+            "New account for a starter",
+            "Please create accounts before Monday.",
+        ),
+        (
+            2,
+            InteractionKind::Incident,
+            "VPN drops every hour",
+            "Remote work keeps disconnecting.",
+        ),
+        (
+            1,
+            InteractionKind::Request,
+            "Training budget question",
+            "Which courses does the training budget cover?",
+        ),
+        (
+            1,
+            InteractionKind::Inquiry,
+            "Benefits enrolment",
+            "How do I add my partner to the health plan?",
+        ),
+        (
+            1,
+            InteractionKind::Request,
+            "Mediation request",
+            "Requesting a mediated conversation with a colleague.",
+        ),
+        (
+            4,
+            InteractionKind::Request,
+            "Qualified leads for Q4",
+            "Sales needs a fresh list of qualified leads.",
+        ),
+        (
+            4,
+            InteractionKind::Request,
+            "Flyer for the autumn campaign",
+            "Please design the autumn flyer.",
+        ),
+        (
+            9,
+            InteractionKind::Request,
+            "Components for clinic kits",
+            "Assembly needs gloves and scopes by Thursday.",
+        ),
+        (
+            7,
+            InteractionKind::Request,
+            "Quote approval for a kennel",
+            "Please approve a 12 % discount quote.",
+        ),
     ];
     let external_topics: &[(usize, InteractionKind, Channel, &str, &str)] = &[
-        (5, InteractionKind::Inquiry, Channel::Email, "Question about the wellness plan", "Asked what the Plus plan covers."),
-        (6, InteractionKind::Request, Channel::Phone, "Book a check-up", "Booked a check-up for next week."),
-        (5, InteractionKind::Complaint, Channel::Chat, "Invoice charged twice", "Reported a duplicate charge on the invoice."),
-        (3, InteractionKind::Purchase, Channel::InPerson, "Bought a wellness plan", "Signed up for a wellness plan."),
-        (5, InteractionKind::Feedback, Channel::Portal, "Lovely staff", "Praised the staff at the clinic."),
-        (3, InteractionKind::Inquiry, Channel::Email, "Volume pricing", "Asked for volume pricing for a kennel."),
-        (6, InteractionKind::Request, Channel::Phone, "Reschedule appointment", "Moved an appointment to Friday."),
-        (5, InteractionKind::Inquiry, Channel::Social, "Opening hours on holidays", "Asked about holiday opening hours."),
+        (
+            5,
+            InteractionKind::Inquiry,
+            Channel::Email,
+            "Question about the wellness plan",
+            "Asked what the Plus plan covers.",
+        ),
+        (
+            6,
+            InteractionKind::Request,
+            Channel::Phone,
+            "Book a check-up",
+            "Booked a check-up for next week.",
+        ),
+        (
+            5,
+            InteractionKind::Complaint,
+            Channel::Chat,
+            "Invoice charged twice",
+            "Reported a duplicate charge on the invoice.",
+        ),
+        (
+            3,
+            InteractionKind::Purchase,
+            Channel::InPerson,
+            "Bought a wellness plan",
+            "Signed up for a wellness plan.",
+        ),
+        (
+            5,
+            InteractionKind::Feedback,
+            Channel::Portal,
+            "Lovely staff",
+            "Praised the staff at the clinic.",
+        ),
+        (
+            3,
+            InteractionKind::Inquiry,
+            Channel::Email,
+            "Volume pricing",
+            "Asked for volume pricing for a kennel.",
+        ),
+        (
+            6,
+            InteractionKind::Request,
+            Channel::Phone,
+            "Reschedule appointment",
+            "Moved an appointment to Friday.",
+        ),
+        (
+            5,
+            InteractionKind::Inquiry,
+            Channel::Social,
+            "Opening hours on holidays",
+            "Asked about holiday opening hours.",
+        ),
     ];
     let notes = [
         "Escalated once; customer was calm.",
@@ -485,17 +743,17 @@ async fn seed(db: &impl ConnectionTrait) -> Result<(), DbErr> {
 
     let mut rows: Vec<interaction::ActiveModel> = Vec::new();
     let push = |rows: &mut Vec<interaction::ActiveModel>,
-                    rng: &mut Rng,
-                    customer_id: i32,
-                    dept: usize,
-                    kind: InteractionKind,
-                    channel: Channel,
-                    subject: &str,
-                    summary: &str,
-                    opened: DateTime<Utc>,
-                    sla_hours: i64,
-                    late: bool,
-                    related: Option<i32>| {
+                rng: &mut Rng,
+                customer_id: i32,
+                dept: usize,
+                kind: InteractionKind,
+                channel: Channel,
+                subject: &str,
+                summary: &str,
+                opened: DateTime<Utc>,
+                sla_hours: i64,
+                late: bool,
+                related: Option<i32>| {
         let staff = staff_of(dept);
         let handler = (!staff.is_empty()).then(|| *rng.pick(&staff));
         let due = opened + Duration::hours(sla_hours);
@@ -514,9 +772,19 @@ async fn seed(db: &impl ConnectionTrait) -> Result<(), DbErr> {
         };
         let rated = resolved.is_some() && rng.chance(70);
         let satisfaction = rated.then(|| {
-            if late { 1 + rng.below(3) as i32 } else { 3 + rng.below(3) as i32 }
+            if late {
+                1 + rng.below(3) as i32
+            } else {
+                3 + rng.below(3) as i32
+            }
         });
-        let nps = rated.then(|| if late { rng.below(7) as i32 } else { 6 + rng.below(5) as i32 });
+        let nps = rated.then(|| {
+            if late {
+                rng.below(7) as i32
+            } else {
+                6 + rng.below(5) as i32
+            }
+        });
         rows.push(interaction::ActiveModel {
             customer_id: Set(customer_id),
             department_id: Set(dept_ids[dept]),
@@ -543,22 +811,45 @@ async fn seed(db: &impl ConnectionTrait) -> Result<(), DbErr> {
         let (provider, kind, subject, summary) = *rng.pick(internal_topics);
         let (asker, _) = *rng.pick(&employees);
         let opened = start + Duration::hours(rng.below(24 * 180) as i64);
-        let channel = *rng.pick(&[Channel::Email, Channel::Chat, Channel::Portal, Channel::InPerson]);
+        let channel = *rng.pick(&[
+            Channel::Email,
+            Channel::Chat,
+            Channel::Portal,
+            Channel::InPerson,
+        ]);
         let late = rng.chance(if provider == 2 { 25 } else { 12 }) || i % 29 == 0;
-        push(&mut rows, &mut rng, asker, provider, kind, channel, subject, summary, opened, hours_for(provider), late, None);
+        push(
+            &mut rows,
+            &mut rng,
+            asker,
+            provider,
+            kind,
+            channel,
+            subject,
+            summary,
+            opened,
+            hours_for(provider),
+            late,
+            None,
+        );
     }
     for _ in 0..170 {
         let (dept, kind, channel, subject, summary) = *rng.pick(external_topics);
         let (who, _) = *rng.pick(&externals);
         let opened = start + Duration::hours(rng.below(24 * 180) as i64);
         let late = rng.chance(10);
-        push(&mut rows, &mut rng, who, dept, kind, channel, subject, summary, opened, 48, late, None);
+        push(
+            &mut rows, &mut rng, who, dept, kind, channel, subject, summary, opened, 48, late, None,
+        );
     }
     interaction::Entity::insert_many(rows).exec(db).await?;
 
     // The broken phone system: a receptionist's incident that IT resolved a day late …
     let (y, m, d) = PHONE_INCIDENT_DAY;
-    let receptionist = employees.iter().find(|e| e.1 == 6 && e.0 != employees[17].0).map_or(employees[0].0, |e| e.0);
+    let receptionist = employees
+        .iter()
+        .find(|e| e.1 == 6 && e.0 != employees[17].0)
+        .map_or(employees[0].0, |e| e.0);
     let mut rows = Vec::new();
     push(
         &mut rows,
@@ -574,7 +865,10 @@ async fn seed(db: &impl ConnectionTrait) -> Result<(), DbErr> {
         true,
         None,
     );
-    let incident = interaction::Entity::insert_many(rows).exec(db).await?.last_insert_id;
+    let incident = interaction::Entity::insert_many(rows)
+        .exec(db)
+        .await?
+        .last_insert_id;
     // … and the callers who could not get through: a detractor cluster traced to it.
     let mut rows = Vec::new();
     for k in 0..12 {
@@ -599,18 +893,78 @@ async fn seed(db: &impl ConnectionTrait) -> Result<(), DbErr> {
 
     // Knowledge articles, public and internal.
     let articles: &[(&str, &str, Audience, usize)] = &[
-        ("What the wellness plans cover", "Basic: two check-ups and core vaccines. Plus: adds dental cleaning and lab work.", Audience::Public, 3),
-        ("How to book or move an appointment", "Call the front desk, use the portal, or chat with us.", Audience::Public, 6),
-        ("Our opening hours", "Monday to Saturday, 8:00–19:00. Emergency line 24/7.", Audience::Public, 5),
-        ("Preparing your pet for dental cleaning", "No food after 22:00 the night before.", Audience::Public, 5),
-        ("Paying an invoice", "Pay by card in the portal or by bank transfer.", Audience::Public, 7),
-        ("Resetting the clinic phone system", "Power-cycle the PBX, then re-register the SIP trunks. Escalate to the carrier after 30 minutes.", Audience::Internal, 2),
-        ("Discount authority matrix", "Agents: up to 5 %. Sales: up to 12 %. Above that, Finance approves.", Audience::Internal, 7),
-        ("Handling a complaint about wait times", "Apologise, offer the next free slot, log the complaint with the root cause.", Audience::Internal, 5),
-        ("Onboarding checklist", "Accounts (IT), badge (Facilities), training plan (HR) before day one.", Audience::Internal, 1),
-        ("Lead qualification criteria", "A qualified lead has a named contact, a budget and a need within 90 days.", Audience::Internal, 4),
-        ("Clinic kit bill of materials", "Component list and supplier lead times for the Clinic Starter Kit.", Audience::Internal, 8),
-        ("Employee discount policy", "Employees get the listed discount on every active product, for their own pets.", Audience::Internal, 1),
+        (
+            "What the wellness plans cover",
+            "Basic: two check-ups and core vaccines. Plus: adds dental cleaning and lab work.",
+            Audience::Public,
+            3,
+        ),
+        (
+            "How to book or move an appointment",
+            "Call the front desk, use the portal, or chat with us.",
+            Audience::Public,
+            6,
+        ),
+        (
+            "Our opening hours",
+            "Monday to Saturday, 8:00–19:00. Emergency line 24/7.",
+            Audience::Public,
+            5,
+        ),
+        (
+            "Preparing your pet for dental cleaning",
+            "No food after 22:00 the night before.",
+            Audience::Public,
+            5,
+        ),
+        (
+            "Paying an invoice",
+            "Pay by card in the portal or by bank transfer.",
+            Audience::Public,
+            7,
+        ),
+        (
+            "Resetting the clinic phone system",
+            "Power-cycle the PBX, then re-register the SIP trunks. Escalate to the carrier after 30 minutes.",
+            Audience::Internal,
+            2,
+        ),
+        (
+            "Discount authority matrix",
+            "Agents: up to 5 %. Sales: up to 12 %. Above that, Finance approves.",
+            Audience::Internal,
+            7,
+        ),
+        (
+            "Handling a complaint about wait times",
+            "Apologise, offer the next free slot, log the complaint with the root cause.",
+            Audience::Internal,
+            5,
+        ),
+        (
+            "Onboarding checklist",
+            "Accounts (IT), badge (Facilities), training plan (HR) before day one.",
+            Audience::Internal,
+            1,
+        ),
+        (
+            "Lead qualification criteria",
+            "A qualified lead has a named contact, a budget and a need within 90 days.",
+            Audience::Internal,
+            4,
+        ),
+        (
+            "Clinic kit bill of materials",
+            "Component list and supplier lead times for the Clinic Starter Kit.",
+            Audience::Internal,
+            8,
+        ),
+        (
+            "Employee discount policy",
+            "Employees get the listed discount on every active product, for their own pets.",
+            Audience::Internal,
+            1,
+        ),
     ];
     let mut rows = Vec::new();
     for (i, &(title, body, audience, dept)) in articles.iter().enumerate() {
@@ -625,6 +979,8 @@ async fn seed(db: &impl ConnectionTrait) -> Result<(), DbErr> {
             ..Default::default()
         });
     }
-    knowledge_article::Entity::insert_many(rows).exec(db).await?;
+    knowledge_article::Entity::insert_many(rows)
+        .exec(db)
+        .await?;
     Ok(())
 }

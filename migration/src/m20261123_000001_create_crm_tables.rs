@@ -21,6 +21,7 @@ enum Department {
 }
 
 #[derive(DeriveIden)]
+#[allow(clippy::enum_variant_names)] // column names, not a naming choice
 enum Customer {
     Table,
     Id,
@@ -204,12 +205,18 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(ServiceAgreement::CreatedAt))
                 .foreign_key(&mut fk(
                     "fk_agreement_provider",
-                    (ServiceAgreement::Table, ServiceAgreement::ProviderDepartmentId),
+                    (
+                        ServiceAgreement::Table,
+                        ServiceAgreement::ProviderDepartmentId,
+                    ),
                     (Department::Table, Department::Id),
                 ))
                 .foreign_key(&mut fk(
                     "fk_agreement_consumer",
-                    (ServiceAgreement::Table, ServiceAgreement::ConsumerDepartmentId),
+                    (
+                        ServiceAgreement::Table,
+                        ServiceAgreement::ConsumerDepartmentId,
+                    ),
                     (Department::Table, Department::Id),
                 ))
                 .to_owned(),
@@ -324,20 +331,64 @@ impl MigrationTrait for Migration {
         // plus the keys that list filters and orderings use.
         for stmt in [
             index("idx_department_parent", Department::Table, &["parent_id"]),
-            index("idx_customer_department", Customer::Table, &["department_id"]),
-            index("idx_customer_kind_segment", Customer::Table, &["kind", "segment"]),
+            index(
+                "idx_customer_department",
+                Customer::Table,
+                &["department_id"],
+            ),
+            index(
+                "idx_customer_kind_segment",
+                Customer::Table,
+                &["kind", "segment"],
+            ),
             index("idx_customer_status", Customer::Table, &["status"]),
-            index("idx_agreement_provider", ServiceAgreement::Table, &["provider_department_id"]),
-            index("idx_agreement_consumer", ServiceAgreement::Table, &["consumer_department_id"]),
-            index("idx_interaction_customer", Interaction::Table, &["customer_id", "opened_at"]),
-            index("idx_interaction_department", Interaction::Table, &["department_id", "status", "opened_at"]),
-            index("idx_interaction_handler", Interaction::Table, &["handler_id"]),
-            index("idx_interaction_related", Interaction::Table, &["related_to_id"]),
+            index(
+                "idx_agreement_provider",
+                ServiceAgreement::Table,
+                &["provider_department_id"],
+            ),
+            index(
+                "idx_agreement_consumer",
+                ServiceAgreement::Table,
+                &["consumer_department_id"],
+            ),
+            index(
+                "idx_interaction_customer",
+                Interaction::Table,
+                &["customer_id", "opened_at"],
+            ),
+            index(
+                "idx_interaction_department",
+                Interaction::Table,
+                &["department_id", "status", "opened_at"],
+            ),
+            index(
+                "idx_interaction_handler",
+                Interaction::Table,
+                &["handler_id"],
+            ),
+            index(
+                "idx_interaction_related",
+                Interaction::Table,
+                &["related_to_id"],
+            ),
             index("idx_interaction_opened", Interaction::Table, &["opened_at"]),
-            index("idx_purchase_customer", Purchase::Table, &["customer_id", "purchased_at"]),
+            index(
+                "idx_purchase_customer",
+                Purchase::Table,
+                &["customer_id", "purchased_at"],
+            ),
             index("idx_purchase_product", Purchase::Table, &["product_id"]),
-            index("idx_article_department", KnowledgeArticle::Table, &["department_id"]),
-            index("idx_article_audience", KnowledgeArticle::Table, &["audience"]),
+            index(
+                "idx_article_department",
+                KnowledgeArticle::Table,
+                &["department_id"],
+            ),
+            index(
+                "idx_article_audience",
+                KnowledgeArticle::Table,
+                &["audience"],
+            ),
         ] {
             m.create_index(stmt).await?;
         }

@@ -64,7 +64,11 @@ impl TokenVerifier {
     /// Builds the verifier from configuration; `dev_secret` is used when no key is configured.
     pub fn from_config(config: &Config, dev_secret: Option<&str>) -> Result<Self, KeyConfigError> {
         let err = |m: String| KeyConfigError(m);
-        let (alg, keys) = match (config.jwt_secret.as_deref(), &config.jwt_public_key_file, dev_secret) {
+        let (alg, keys) = match (
+            config.jwt_secret.as_deref(),
+            &config.jwt_public_key_file,
+            dev_secret,
+        ) {
             (Some(_), Some(_), _) => {
                 return Err(err("set JWT_SECRET or JWT_PUBLIC_KEY_FILE, not both".into()));
             }
@@ -76,7 +80,10 @@ impl TokenVerifier {
                 if secret.len() < 32 {
                     return Err(err("JWT_SECRET must be at least 32 bytes".into()));
                 }
-                (alg, Keys::Single(DecodingKey::from_secret(secret.as_bytes())))
+                (
+                    alg,
+                    Keys::Single(DecodingKey::from_secret(secret.as_bytes())),
+                )
             }
             (None, Some(path), _) => {
                 let alg = config.jwt_algorithm.unwrap_or(JwtAlgorithm::Rs256);
@@ -89,14 +96,20 @@ impl TokenVerifier {
         let mut validation = Validation::new(algorithm(alg));
         validation.leeway = config.jwt_leeway_secs;
         validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        // A configured issuer or audience must be present, not merely correct when present.
+        let mut required = vec!["exp", "sub"];
         match &config.jwt_audience {
-            Some(aud) => validation.set_audience(&[aud]),
+            Some(aud) => {
+                validation.set_audience(&[aud]);
+                required.push("aud");
+            }
             None => validation.validate_aud = false,
         }
         if let Some(iss) = &config.jwt_issuer {
             validation.set_issuer(&[iss]);
+            required.push("iss");
         }
+        validation.set_required_spec_claims(&required);
         Ok(Self {
             keys,
             validation,
@@ -136,9 +149,7 @@ impl TokenVerifier {
     pub fn verify_header(&self, header: &str) -> Result<Viewer, AuthError> {
         let (scheme, token) = header.trim().split_once(' ').unwrap_or((header, ""));
         if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-            return Err(reject(
-                "the Authorization header must be 'Bearer <token>'",
-            ));
+            return Err(reject("the Authorization header must be 'Bearer <token>'"));
         }
         self.verify(token.trim())
     }
@@ -220,6 +231,10 @@ fn describe(kind: &ErrorKind) -> AuthError {
         ErrorKind::InvalidAudience => "the token's audience is not accepted",
         ErrorKind::MissingRequiredClaim(claim) if claim == "exp" => "the token has no exp claim",
         ErrorKind::MissingRequiredClaim(claim) if claim == "sub" => "the token has no sub claim",
+        ErrorKind::MissingRequiredClaim(claim) if claim == "aud" => {
+            "the token has no audience (aud)"
+        }
+        ErrorKind::MissingRequiredClaim(claim) if claim == "iss" => "the token has no issuer (iss)",
         ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
         ErrorKind::InvalidClaimFormat(_) => "a claim of the token has the wrong type",
         _ => "the token is malformed",

@@ -40,7 +40,10 @@ where
     F: Fn(Vec<K>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<HashMap<K, V>>> + Send + 'static,
 {
-    DataLoader::new(BatchFn(Arc::new(move |keys| Box::pin(f(keys)))), tokio::spawn)
+    DataLoader::new(
+        BatchFn(Arc::new(move |keys| Box::pin(f(keys)))),
+        tokio::spawn,
+    )
 }
 
 /// Groups rows by a key, keeping their order.
@@ -152,7 +155,8 @@ impl Loaders {
                     |ids, limit| {
                         let db = db.clone();
                         async move {
-                            service::interaction::latest_per_parent(&db, s, parent, &ids, limit).await
+                            service::interaction::latest_per_parent(&db, s, parent, &ids, limit)
+                                .await
                         }
                     },
                     parent_of,
@@ -163,16 +167,27 @@ impl Loaders {
 
         Self {
             customer: scoped!(owner, |db, s, keys| {
-                Ok(by_id(service::customer::by_ids(&db, s, &keys).await?, |m| m.id))
+                Ok(by_id(
+                    service::customer::by_ids(&db, s, &keys).await?,
+                    |m| m.id,
+                ))
             }),
             department: scoped!(departments, |db, s, keys| {
-                Ok(by_id(service::department::by_ids(&db, s, &keys).await?, |m| m.id))
+                Ok(by_id(
+                    service::department::by_ids(&db, s, &keys).await?,
+                    |m| m.id,
+                ))
             }),
             interaction: scoped!(owner, |db, s, keys| {
-                Ok(by_id(service::interaction::by_ids(&db, s, &keys).await?, |m| m.id))
+                Ok(by_id(
+                    service::interaction::by_ids(&db, s, &keys).await?,
+                    |m| m.id,
+                ))
             }),
             product: scoped!(Some(products), |db, s, keys| {
-                Ok(by_id(service::product::by_ids(&db, s, &keys).await?, |m| m.id))
+                Ok(by_id(service::product::by_ids(&db, s, &keys).await?, |m| {
+                    m.id
+                }))
             }),
             interactions_of_customer: interactions_of(Parent::Customer),
             interactions_of_department: interactions_of(Parent::Department),

@@ -29,7 +29,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { depth: 12, complexity: 5000 }
+        Self {
+            depth: 12,
+            complexity: 5000,
+        }
     }
 }
 
@@ -58,7 +61,9 @@ pub async fn build_schema(
 
 /// The SDL of the full (manager) schema; `schema.graphql` is this output.
 pub fn sdl() -> String {
-    builder()
-        .finish()
-        .sdl_with_options(async_graphql::SDLExportOptions::new().sorted_fields().sorted_enum_items())
+    builder().finish().sdl_with_options(
+        async_graphql::SDLExportOptions::new()
+            .sorted_fields()
+            .sorted_enum_items(),
+    )
 }

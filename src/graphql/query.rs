@@ -9,14 +9,8 @@ use super::{
     visibility::Views,
 };
 use crate::{
-    Error, Result,
-    policy,
-    service::{
-        self,
-        customer::CustomerFilter,
-        interaction::InteractionFilter,
-        page::PageRequest,
-    },
+    Error, Result, policy,
+    service::{self, customer::CustomerFilter, interaction::InteractionFilter, page::PageRequest},
 };
 
 /// Root of every read.
@@ -24,7 +18,12 @@ pub struct Query;
 
 type Conn<N> = Connection<String, N, Totals>;
 
-fn page(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<PageRequest> {
+fn page(
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> Result<PageRequest> {
     PageRequest::new(first, after.as_deref(), last, before.as_deref())
 }
 
@@ -82,8 +81,12 @@ impl Query {
         #[graphql(desc = "Only customers of this kind.")] kind: Option<CustomerKind>,
     ) -> Result<Conn<Customer>> {
         let scope = signed_in(policy::owner_scope(caller(ctx)))?;
-        let filter = CustomerFilter { kind: kind.map(Into::into) };
-        let page = service::customer::list(db(ctx)?, scope, &filter, page(first, after, last, before)?).await?;
+        let filter = CustomerFilter {
+            kind: kind.map(Into::into),
+        };
+        let page =
+            service::customer::list(db(ctx)?, scope, &filter, page(first, after, last, before)?)
+                .await?;
         Ok(connection(page, |m| m.id, Customer))
     }
 
@@ -91,7 +94,9 @@ impl Query {
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
         let scope = signed_in(policy::owner_scope(caller(ctx)))?;
         let id = parse_id("id", &id)?;
-        Ok(service::customer::get(db(ctx)?, scope, id).await?.map(Customer))
+        Ok(service::customer::get(db(ctx)?, scope, id)
+            .await?
+            .map(Customer))
     }
 
     /// Departments the caller may see (a client: customer-facing ones).
@@ -104,7 +109,8 @@ impl Query {
         before: Option<String>,
     ) -> Result<Conn<Department>> {
         let scope = signed_in(policy::department_scope(caller(ctx)))?;
-        let page = service::department::list(db(ctx)?, scope, page(first, after, last, before)?).await?;
+        let page =
+            service::department::list(db(ctx)?, scope, page(first, after, last, before)?).await?;
         Ok(connection(page, |m| m.id, Department))
     }
 
@@ -112,7 +118,9 @@ impl Query {
     async fn department(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Department>> {
         let scope = signed_in(policy::department_scope(caller(ctx)))?;
         let id = parse_id("id", &id)?;
-        Ok(service::department::get(db(ctx)?, scope, id).await?.map(Department))
+        Ok(service::department::get(db(ctx)?, scope, id)
+            .await?
+            .map(Department))
     }
 
     /// Interactions the caller may see (a client: its own).
@@ -132,13 +140,19 @@ impl Query {
     ) -> Result<Conn<Interaction>> {
         let scope = signed_in(policy::owner_scope(caller(ctx)))?;
         let filter = InteractionFilter {
-            customer_id: customer_id.map(|id| parse_id("customerId", &id)).transpose()?,
-            department_id: department_id.map(|id| parse_id("departmentId", &id)).transpose()?,
+            customer_id: customer_id
+                .map(|id| parse_id("customerId", &id))
+                .transpose()?,
+            department_id: department_id
+                .map(|id| parse_id("departmentId", &id))
+                .transpose()?,
             channel: channel.map(Into::into),
             kind: kind.map(Into::into),
             status: status.map(Into::into),
         };
-        let page = service::interaction::list(db(ctx)?, scope, &filter, page(first, after, last, before)?).await?;
+        let page =
+            service::interaction::list(db(ctx)?, scope, &filter, page(first, after, last, before)?)
+                .await?;
         Ok(connection(page, |m| m.id, Interaction))
     }
 
@@ -146,7 +160,9 @@ impl Query {
     async fn interaction(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Interaction>> {
         let scope = signed_in(policy::owner_scope(caller(ctx)))?;
         let id = parse_id("id", &id)?;
-        Ok(service::interaction::get(db(ctx)?, scope, id).await?.map(Interaction))
+        Ok(service::interaction::get(db(ctx)?, scope, id)
+            .await?
+            .map(Interaction))
     }
 
     /// Purchases the caller may see (a client: its own).
@@ -160,8 +176,16 @@ impl Query {
         #[graphql(desc = "Only this customer's.")] customer_id: Option<ID>,
     ) -> Result<Conn<Purchase>> {
         let scope = signed_in(policy::owner_scope(caller(ctx)))?;
-        let customer_id = customer_id.map(|id| parse_id("customerId", &id)).transpose()?;
-        let page = service::purchase::list(db(ctx)?, scope, customer_id, page(first, after, last, before)?).await?;
+        let customer_id = customer_id
+            .map(|id| parse_id("customerId", &id))
+            .transpose()?;
+        let page = service::purchase::list(
+            db(ctx)?,
+            scope,
+            customer_id,
+            page(first, after, last, before)?,
+        )
+        .await?;
         Ok(connection(page, |m| m.id, Purchase))
     }
 
@@ -175,7 +199,8 @@ impl Query {
         before: Option<String>,
     ) -> Result<Conn<Product>> {
         let scope = policy::product_scope(caller(ctx));
-        let page = service::product::list(db(ctx)?, scope, page(first, after, last, before)?).await?;
+        let page =
+            service::product::list(db(ctx)?, scope, page(first, after, last, before)?).await?;
         Ok(connection(page, |m| m.id, Product))
     }
 
@@ -183,7 +208,9 @@ impl Query {
     async fn product(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>> {
         let scope = policy::product_scope(caller(ctx));
         let id = parse_id("id", &id)?;
-        Ok(service::product::get(db(ctx)?, scope, id).await?.map(Product))
+        Ok(service::product::get(db(ctx)?, scope, id)
+            .await?
+            .map(Product))
     }
 
     /// Knowledge articles: public ones for everyone, internal ones for employees.
@@ -197,16 +224,30 @@ impl Query {
         #[graphql(desc = "Only this department's.")] department_id: Option<ID>,
     ) -> Result<Conn<KnowledgeArticle>> {
         let scope = policy::article_scope(caller(ctx));
-        let department_id = department_id.map(|id| parse_id("departmentId", &id)).transpose()?;
-        let page = service::knowledge::list(db(ctx)?, scope, department_id, page(first, after, last, before)?).await?;
+        let department_id = department_id
+            .map(|id| parse_id("departmentId", &id))
+            .transpose()?;
+        let page = service::knowledge::list(
+            db(ctx)?,
+            scope,
+            department_id,
+            page(first, after, last, before)?,
+        )
+        .await?;
         Ok(connection(page, |m| m.id, KnowledgeArticle))
     }
 
     /// One knowledge article; null when it does not exist or is not the caller's to see.
-    async fn knowledge_article(&self, ctx: &Context<'_>, id: ID) -> Result<Option<KnowledgeArticle>> {
+    async fn knowledge_article(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<Option<KnowledgeArticle>> {
         let scope = policy::article_scope(caller(ctx));
         let id = parse_id("id", &id)?;
-        Ok(service::knowledge::get(db(ctx)?, scope, id).await?.map(KnowledgeArticle))
+        Ok(service::knowledge::get(db(ctx)?, scope, id)
+            .await?
+            .map(KnowledgeArticle))
     }
 
     /// Internal service agreements between departments.

@@ -15,13 +15,10 @@ use std::{
 };
 
 use async_graphql::{
-    ObjectType, Pos, Request, Schema, ServerError, ServerResult, SubscriptionType, ValidationResult,
-    Variables,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
-    },
-    parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet, Type, BaseType},
-    Name,
+    Name, ObjectType, Pos, Request, Schema, ServerError, ServerResult, SubscriptionType,
+    ValidationResult, Variables,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation},
+    parser::types::{BaseType, ExecutableDocument, OperationType, Selection, SelectionSet, Type},
 };
 use async_graphql_value::{ConstValue, Value};
 use serde::Deserialize;
@@ -91,7 +88,11 @@ impl Views {
             .of(Tier::Public)
             .and_then(|v| v.field(type_name, field))
             .is_some();
-        !public && self.of(tier).and_then(|v| v.field(type_name, field)).is_some()
+        !public
+            && self
+                .of(tier)
+                .and_then(|v| v.field(type_name, field))
+                .is_some()
     }
 
     /// Introspects `schema` once per tier.
@@ -209,7 +210,13 @@ impl RawRoot {
                     .into_iter()
                     .map(|f| {
                         let args = f.args.into_iter().map(|a| (a.name, a.ty.named())).collect();
-                        (f.name, FieldShape { ty: f.ty.named(), args })
+                        (
+                            f.name,
+                            FieldShape {
+                                ty: f.ty.named(),
+                                args,
+                            },
+                        )
                     })
                     .collect();
                 let input_fields = t
@@ -218,7 +225,14 @@ impl RawRoot {
                     .into_iter()
                     .map(|f| (f.name, f.ty.named()))
                     .collect();
-                (t.name, TypeShape { kind: t.kind, fields, input_fields })
+                (
+                    t.name,
+                    TypeShape {
+                        kind: t.kind,
+                        fields,
+                        input_fields,
+                    },
+                )
             })
             .collect();
         VisibleSchema {
@@ -236,7 +250,10 @@ pub fn check_document(
     variables: &Variables,
     view: &VisibleSchema,
 ) -> Result<Vec<(String, String)>, ServerError> {
-    let mut walker = Walker { view, selected: Vec::new() };
+    let mut walker = Walker {
+        view,
+        selected: Vec::new(),
+    };
     for (_, fragment) in doc.fragments.iter() {
         let on = &fragment.node.type_condition.node.on;
         walker.require_type(&on.node, on.pos)?;
@@ -394,7 +411,10 @@ impl Walker<'_> {
 
 /// Adds `extensions.code` to an error that has none.
 pub fn coded(mut err: ServerError, code: &str) -> ServerError {
-    let has_code = err.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
+    let has_code = err
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some());
     if !has_code {
         err.extensions
             .get_or_insert_with(Default::default)
@@ -447,7 +467,10 @@ impl Extension for VisibilityGuard {
         };
         // Fail closed: without a view for the tier nothing is allowed.
         let view = self.views.of(tier).ok_or_else(|| {
-            coded(ServerError::new("schema views are not ready", None), "INTERNAL_SERVER_ERROR")
+            coded(
+                ServerError::new("schema views are not ready", None),
+                "INTERNAL_SERVER_ERROR",
+            )
         })?;
         let selected = check_document(&doc, variables, view)?;
         if let Some(observer) = &self.observer {
@@ -457,7 +480,11 @@ impl Extension for VisibilityGuard {
                 .map(|(ty, field)| format!("{ty}.{field}"))
                 .collect();
             if !internal.is_empty() {
-                let operation = doc.operations.iter().next().and_then(|(name, _)| name.map(|n| n.to_string()));
+                let operation = doc
+                    .operations
+                    .iter()
+                    .next()
+                    .and_then(|(name, _)| name.map(|n| n.to_string()));
                 observer(caller, operation.as_deref(), internal.into_iter().collect());
             }
         }
@@ -469,9 +496,12 @@ impl Extension for VisibilityGuard {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx)
-            .await
-            .map_err(|errors| errors.into_iter().map(|e| coded(e, VALIDATION_FAILED)).collect())
+        next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|e| coded(e, VALIDATION_FAILED))
+                .collect()
+        })
     }
 }
 

@@ -13,7 +13,10 @@ pub async fn list(db: &DatabaseConnection, page: PageRequest) -> Result<Page<agr
 }
 
 /// Agreements where any of `department_ids` is the provider or the consumer.
-pub async fn involving(db: &DatabaseConnection, department_ids: &[i32]) -> Result<Vec<agreement::Model>> {
+pub async fn involving(
+    db: &DatabaseConnection,
+    department_ids: &[i32],
+) -> Result<Vec<agreement::Model>> {
     if department_ids.is_empty() {
         return Ok(Vec::new());
     }

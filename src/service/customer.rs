@@ -22,8 +22,15 @@ fn scoped(scope: OwnerScope) -> Select<customer::Entity> {
 }
 
 /// One customer, if it exists inside the scope.
-pub async fn get(db: &DatabaseConnection, scope: OwnerScope, id: i32) -> Result<Option<customer::Model>> {
-    Ok(scoped(scope).filter(customer::Column::Id.eq(id)).one(db).await?)
+pub async fn get(
+    db: &DatabaseConnection,
+    scope: OwnerScope,
+    id: i32,
+) -> Result<Option<customer::Model>> {
+    Ok(scoped(scope)
+        .filter(customer::Column::Id.eq(id))
+        .one(db)
+        .await?)
 }
 
 /// A page of customers.
@@ -41,7 +48,11 @@ pub async fn list(
 }
 
 /// The customers among `ids` that the scope allows.
-pub async fn by_ids(db: &DatabaseConnection, scope: OwnerScope, ids: &[i32]) -> Result<Vec<customer::Model>> {
+pub async fn by_ids(
+    db: &DatabaseConnection,
+    scope: OwnerScope,
+    ids: &[i32],
+) -> Result<Vec<customer::Model>> {
     super::by_ids(db, scoped(scope), customer::Column::Id, ids).await
 }
 

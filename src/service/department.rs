@@ -10,22 +10,39 @@ fn scoped(scope: DepartmentScope) -> Select<department::Entity> {
     let select = department::Entity::find();
     match scope {
         DepartmentScope::All => select,
-        DepartmentScope::ExternalFacing => select.filter(department::Column::ServesExternal.eq(true)),
+        DepartmentScope::ExternalFacing => {
+            select.filter(department::Column::ServesExternal.eq(true))
+        }
     }
 }
 
 /// One department, if it exists inside the scope.
-pub async fn get(db: &DatabaseConnection, scope: DepartmentScope, id: i32) -> Result<Option<department::Model>> {
-    Ok(scoped(scope).filter(department::Column::Id.eq(id)).one(db).await?)
+pub async fn get(
+    db: &DatabaseConnection,
+    scope: DepartmentScope,
+    id: i32,
+) -> Result<Option<department::Model>> {
+    Ok(scoped(scope)
+        .filter(department::Column::Id.eq(id))
+        .one(db)
+        .await?)
 }
 
 /// A page of departments.
-pub async fn list(db: &DatabaseConnection, scope: DepartmentScope, page: PageRequest) -> Result<Page<department::Model>> {
+pub async fn list(
+    db: &DatabaseConnection,
+    scope: DepartmentScope,
+    page: PageRequest,
+) -> Result<Page<department::Model>> {
     page::fetch(db, scoped(scope), department::Column::Id, page).await
 }
 
 /// The departments among `ids` that the scope allows.
-pub async fn by_ids(db: &DatabaseConnection, scope: DepartmentScope, ids: &[i32]) -> Result<Vec<department::Model>> {
+pub async fn by_ids(
+    db: &DatabaseConnection,
+    scope: DepartmentScope,
+    ids: &[i32],
+) -> Result<Vec<department::Model>> {
     super::by_ids(db, scoped(scope), department::Column::Id, ids).await
 }
 

@@ -33,8 +33,15 @@ fn scoped(scope: OwnerScope) -> Select<interaction::Entity> {
 }
 
 /// One interaction, if it exists inside the scope.
-pub async fn get(db: &DatabaseConnection, scope: OwnerScope, id: i32) -> Result<Option<interaction::Model>> {
-    Ok(scoped(scope).filter(interaction::Column::Id.eq(id)).one(db).await?)
+pub async fn get(
+    db: &DatabaseConnection,
+    scope: OwnerScope,
+    id: i32,
+) -> Result<Option<interaction::Model>> {
+    Ok(scoped(scope)
+        .filter(interaction::Column::Id.eq(id))
+        .one(db)
+        .await?)
 }
 
 /// A page of interactions.
@@ -65,7 +72,11 @@ pub async fn list(
 }
 
 /// The interactions among `ids` that the scope allows.
-pub async fn by_ids(db: &DatabaseConnection, scope: OwnerScope, ids: &[i32]) -> Result<Vec<interaction::Model>> {
+pub async fn by_ids(
+    db: &DatabaseConnection,
+    scope: OwnerScope,
+    ids: &[i32],
+) -> Result<Vec<interaction::Model>> {
     super::by_ids(db, scoped(scope), interaction::Column::Id, ids).await
 }
 
@@ -97,5 +108,14 @@ pub async fn latest_per_parent(
         Parent::Handler => C::HandlerId,
         Parent::RelatedTo => C::RelatedToId,
     };
-    super::top_n_per_parent(db, scoped(scope), parent_col, parent_ids, C::OpenedAt, C::Id, limit).await
+    super::top_n_per_parent(
+        db,
+        scoped(scope),
+        parent_col,
+        parent_ids,
+        C::OpenedAt,
+        C::Id,
+        limit,
+    )
+    .await
 }

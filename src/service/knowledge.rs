@@ -15,8 +15,15 @@ fn scoped(scope: ArticleScope) -> Select<article::Entity> {
 }
 
 /// One article, if it exists inside the scope.
-pub async fn get(db: &DatabaseConnection, scope: ArticleScope, id: i32) -> Result<Option<article::Model>> {
-    Ok(scoped(scope).filter(article::Column::Id.eq(id)).one(db).await?)
+pub async fn get(
+    db: &DatabaseConnection,
+    scope: ArticleScope,
+    id: i32,
+) -> Result<Option<article::Model>> {
+    Ok(scoped(scope)
+        .filter(article::Column::Id.eq(id))
+        .one(db)
+        .await?)
 }
 
 /// A page of articles, optionally of one department.

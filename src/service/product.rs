@@ -15,16 +15,31 @@ fn scoped(scope: ProductScope) -> Select<product::Entity> {
 }
 
 /// One product, if it exists inside the scope.
-pub async fn get(db: &DatabaseConnection, scope: ProductScope, id: i32) -> Result<Option<product::Model>> {
-    Ok(scoped(scope).filter(product::Column::Id.eq(id)).one(db).await?)
+pub async fn get(
+    db: &DatabaseConnection,
+    scope: ProductScope,
+    id: i32,
+) -> Result<Option<product::Model>> {
+    Ok(scoped(scope)
+        .filter(product::Column::Id.eq(id))
+        .one(db)
+        .await?)
 }
 
 /// A page of products.
-pub async fn list(db: &DatabaseConnection, scope: ProductScope, page: PageRequest) -> Result<Page<product::Model>> {
+pub async fn list(
+    db: &DatabaseConnection,
+    scope: ProductScope,
+    page: PageRequest,
+) -> Result<Page<product::Model>> {
     page::fetch(db, scoped(scope), product::Column::Id, page).await
 }
 
 /// The products among `ids` that the scope allows.
-pub async fn by_ids(db: &DatabaseConnection, scope: ProductScope, ids: &[i32]) -> Result<Vec<product::Model>> {
+pub async fn by_ids(
+    db: &DatabaseConnection,
+    scope: ProductScope,
+    ids: &[i32],
+) -> Result<Vec<product::Model>> {
     super::by_ids(db, scoped(scope), product::Column::Id, ids).await
 }

@@ -36,5 +36,14 @@ pub async fn latest_per_customer(
     limit: u64,
 ) -> Result<Vec<purchase::Model>> {
     use purchase::Column as C;
-    super::top_n_per_parent(db, scoped(scope), C::CustomerId, customer_ids, C::PurchasedAt, C::Id, limit).await
+    super::top_n_per_parent(
+        db,
+        scoped(scope),
+        C::CustomerId,
+        customer_ids,
+        C::PurchasedAt,
+        C::Id,
+        limit,
+    )
+    .await
 }

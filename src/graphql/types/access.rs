@@ -4,11 +4,7 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::{Customer, Role};
-use crate::{
-    Result,
-    auth::Viewer,
-    graphql::context::loaders,
-};
+use crate::{Result, auth::Viewer, graphql::context::loaders};
 
 /// The signed-in caller.
 pub struct ViewerInfo(pub Viewer);
@@ -29,7 +25,11 @@ impl ViewerInfo {
     }
     /// The caller's own customer record.
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
-        Ok(loaders(ctx)?.customer.load_one(self.0.customer_id).await?.map(Customer))
+        Ok(loaders(ctx)?
+            .customer
+            .load_one(self.0.customer_id)
+            .await?
+            .map(Customer))
     }
 }
 

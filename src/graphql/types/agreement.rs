@@ -34,10 +34,18 @@ impl ServiceAgreement {
     }
     /// The department that provides the service.
     async fn provider(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
-        Ok(loaders(ctx)?.department.load_one(self.0.provider_department_id).await?.map(Department))
+        Ok(loaders(ctx)?
+            .department
+            .load_one(self.0.provider_department_id)
+            .await?
+            .map(Department))
     }
     /// The department that consumes it (the internal customer).
     async fn consumer(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
-        Ok(loaders(ctx)?.department.load_one(self.0.consumer_department_id).await?.map(Department))
+        Ok(loaders(ctx)?
+            .department
+            .load_one(self.0.consumer_department_id)
+            .await?
+            .map(Department))
     }
 }

@@ -31,7 +31,11 @@ impl KnowledgeArticle {
     }
     /// The department that owns it, when the caller may see that department.
     async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
-        Ok(loaders(ctx)?.department.load_one(self.0.department_id).await?.map(Department))
+        Ok(loaders(ctx)?
+            .department
+            .load_one(self.0.department_id)
+            .await?
+            .map(Department))
     }
     /// When it was first published.
     async fn published_at(&self) -> DateTime<Utc> {

@@ -1,6 +1,9 @@
 //! Relay connections over service pages.
 
-use async_graphql::{Object, OutputType, connection::{Connection, Edge}};
+use async_graphql::{
+    Object, OutputType,
+    connection::{Connection, Edge},
+};
 
 use crate::{
     Result,
@@ -27,11 +30,8 @@ pub fn connection<M, N>(
 where
     N: OutputType,
 {
-    let mut conn = Connection::with_additional_fields(
-        page.has_previous,
-        page.has_next,
-        Totals(page.total),
-    );
+    let mut conn =
+        Connection::with_additional_fields(page.has_previous, page.has_next, Totals(page.total));
     conn.edges.extend(
         page.items
             .into_iter()

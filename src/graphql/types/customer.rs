@@ -101,7 +101,11 @@ impl Customer {
     ) -> Result<Vec<Interaction>> {
         let key = (self.0.id, nested_limit(first)?);
         let rows = loaders(ctx)?.interactions_of_customer.load_one(key).await?;
-        Ok(rows.unwrap_or_default().into_iter().map(Interaction).collect())
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Interaction)
+            .collect())
     }
     /// Interactions this employee handles, newest first.
     #[graphql(visible = "crate::policy::visible::internal")]
@@ -112,7 +116,11 @@ impl Customer {
     ) -> Result<Vec<Interaction>> {
         let key = (self.0.id, nested_limit(first)?);
         let rows = loaders(ctx)?.interactions_of_handler.load_one(key).await?;
-        Ok(rows.unwrap_or_default().into_iter().map(Interaction).collect())
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Interaction)
+            .collect())
     }
     /// This customer's most recent purchases, newest first.
     async fn purchases(

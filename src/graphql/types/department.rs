@@ -39,7 +39,11 @@ impl Department {
     #[graphql(visible = "crate::policy::visible::internal")]
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Department>> {
         let rows = loaders(ctx)?.children.load_one(self.0.id).await?;
-        Ok(rows.unwrap_or_default().into_iter().map(Department).collect())
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Department)
+            .collect())
     }
     /// The employee heading it.
     #[graphql(visible = "crate::policy::visible::internal")]
@@ -64,7 +68,11 @@ impl Department {
     #[graphql(visible = "crate::policy::visible::internal")]
     async fn service_agreements(&self, ctx: &Context<'_>) -> Result<Vec<ServiceAgreement>> {
         let rows = loaders(ctx)?.agreements.load_one(self.0.id).await?;
-        Ok(rows.unwrap_or_default().into_iter().map(ServiceAgreement).collect())
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(ServiceAgreement)
+            .collect())
     }
     /// Its most recent interactions, newest first.
     #[graphql(visible = "crate::policy::visible::internal")]
@@ -74,7 +82,14 @@ impl Department {
         #[graphql(default = 10, desc = "How many, at most 100.")] first: i32,
     ) -> Result<Vec<Interaction>> {
         let key = (self.0.id, nested_limit(first)?);
-        let rows = loaders(ctx)?.interactions_of_department.load_one(key).await?;
-        Ok(rows.unwrap_or_default().into_iter().map(Interaction).collect())
+        let rows = loaders(ctx)?
+            .interactions_of_department
+            .load_one(key)
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Interaction)
+            .collect())
     }
 }

@@ -58,11 +58,19 @@ impl Interaction {
     }
     /// Who opened it.
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
-        Ok(loaders(ctx)?.customer.load_one(self.0.customer_id).await?.map(Customer))
+        Ok(loaders(ctx)?
+            .customer
+            .load_one(self.0.customer_id)
+            .await?
+            .map(Customer))
     }
     /// The department handling it.
     async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
-        Ok(loaders(ctx)?.department.load_one(self.0.department_id).await?.map(Department))
+        Ok(loaders(ctx)?
+            .department
+            .load_one(self.0.department_id)
+            .await?
+            .map(Department))
     }
     /// The employee handling it.
     #[graphql(visible = "crate::policy::visible::internal")]
@@ -96,7 +104,11 @@ impl Interaction {
         let Some(id) = self.0.related_to_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx)?.interaction.load_one(id).await?.map(Interaction))
+        Ok(loaders(ctx)?
+            .interaction
+            .load_one(id)
+            .await?
+            .map(Interaction))
     }
     /// Interactions caused by this one, newest first.
     #[graphql(visible = "crate::policy::visible::internal")]
@@ -107,6 +119,10 @@ impl Interaction {
     ) -> Result<Vec<Interaction>> {
         let key = (self.0.id, nested_limit(first)?);
         let rows = loaders(ctx)?.interactions_caused_by.load_one(key).await?;
-        Ok(rows.unwrap_or_default().into_iter().map(Interaction).collect())
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Interaction)
+            .collect())
     }
 }

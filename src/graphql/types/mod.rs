@@ -13,7 +13,7 @@ mod interaction;
 mod product;
 mod purchase;
 
-pub use access::{Access, TypeAccess, RowScopeInfo, ViewerInfo};
+pub use access::{Access, RowScopeInfo, TypeAccess, ViewerInfo};
 pub use agreement::ServiceAgreement;
 pub use article::KnowledgeArticle;
 pub use connection::{Totals, connection};
@@ -48,7 +48,10 @@ pub(crate) fn nested_limit(first: i32) -> Result<u64> {
     } else {
         Err(Error::bad_input(
             "first",
-            format!("must be between 0 and {}", crate::service::page::MAX_PAGE_SIZE),
+            format!(
+                "must be between 0 and {}",
+                crate::service::page::MAX_PAGE_SIZE
+            ),
         ))
     }
 }

@@ -34,10 +34,18 @@ impl Purchase {
     }
     /// The buyer.
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
-        Ok(loaders(ctx)?.customer.load_one(self.0.customer_id).await?.map(Customer))
+        Ok(loaders(ctx)?
+            .customer
+            .load_one(self.0.customer_id)
+            .await?
+            .map(Customer))
     }
     /// What was bought.
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
-        Ok(loaders(ctx)?.product.load_one(self.0.product_id).await?.map(Product))
+        Ok(loaders(ctx)?
+            .product
+            .load_one(self.0.product_id)
+            .await?
+            .map(Product))
     }
 }

@@ -1,0 +1,262 @@
+//! Test helpers: spawn the app on a fresh database, mint tokens, send GraphQL requests.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use axum::{
+    Router,
+    body::Body,
+    http::{HeaderMap, Request, StatusCode},
+};
+use crm_gateway::{
+    app::{AppState, router},
+    auth::{Role, TokenIssuer, TokenVerifier},
+    config::Config,
+    graphql::Limits,
+    seed::{self, DemoIds},
+};
+use http_body_util::BodyExt;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// The shared secret every test app accepts.
+pub const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-keys";
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a test body once on SQLite and once on PostgreSQL.
+macro_rules! both_backends {
+    ($(async fn $name:ident($backend:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body($backend: $crate::helpers::Backend) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                body($crate::helpers::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                body($crate::helpers::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique_name() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!(
+        "crm_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        nanos
+    )
+}
+
+/// PostgreSQL server for tests: `TEST_DATABASE_URL`, or the local trust-auth server.
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A database URL nobody else uses.
+pub async fn fresh_database_url(backend: Backend) -> String {
+    let name = unique_name();
+    match backend {
+        Backend::Sqlite => {
+            let path = std::env::temp_dir().join(format!("{name}.db"));
+            format!("sqlite://{}?mode=rwc", path.display())
+        }
+        Backend::Postgres => {
+            let admin_url = postgres_admin_url();
+            let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
+                panic!("PostgreSQL must be reachable at TEST_DATABASE_URL ({admin_url}): {e}")
+            });
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let (base, query) = admin_url.split_once('?').unwrap_or((&admin_url, ""));
+            let base = &base[..base.rfind('/').expect("database URL has a path")];
+            if query.is_empty() {
+                format!("{base}/{name}")
+            } else {
+                format!("{base}/{name}?{query}")
+            }
+        }
+    }
+}
+
+/// One running gateway over its own database.
+pub struct TestApp {
+    pub router: Router,
+    pub db: DatabaseConnection,
+    pub config: Config,
+    /// The demo identities, when the app was seeded.
+    pub demo: Option<DemoIds>,
+}
+
+impl TestApp {
+    /// The demo company on a fresh database.
+    pub async fn seeded(backend: Backend) -> Self {
+        Self::build(backend, true, |_| {}).await
+    }
+
+    /// An empty, migrated database.
+    pub async fn empty(backend: Backend) -> Self {
+        Self::build(backend, false, |_| {}).await
+    }
+
+    /// The demo company, with configuration changes.
+    pub async fn seeded_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::build(backend, true, tweak).await
+    }
+
+    async fn build(backend: Backend, seed_demo: bool, tweak: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config::with_database(fresh_database_url(backend).await);
+        config.jwt_secret = Some(SECRET.to_owned());
+        config.db_max_connections = 5;
+        tweak(&mut config);
+        let db =
+            crm_gateway::db::connect_and_migrate(&config.database_url, config.db_max_connections)
+                .await
+                .expect("connect and migrate");
+        let demo = if seed_demo {
+            Some(
+                seed::seed_if_empty(&db)
+                    .await
+                    .expect("seed")
+                    .expect("fresh database gets seeded"),
+            )
+        } else {
+            None
+        };
+        let verifier = TokenVerifier::from_config(&config, None).expect("verifier");
+        let limits = Limits {
+            depth: config.max_query_depth,
+            complexity: config.max_query_complexity,
+        };
+        let state = AppState::new(db.clone(), verifier, limits)
+            .await
+            .expect("state");
+        Self {
+            router: router(state, &config),
+            db,
+            config,
+            demo,
+        }
+    }
+
+    /// The demo identities (panics on an unseeded app).
+    pub fn ids(&self) -> DemoIds {
+        self.demo.expect("seeded app")
+    }
+
+    /// A valid token for `role` and customer `id`.
+    pub fn token(&self, role: Role, id: i32) -> String {
+        TokenIssuer::new(SECRET, &self.config)
+            .mint(role, id, std::time::Duration::from_secs(600))
+            .expect("mint")
+    }
+
+    /// Tokens of the demo client, employee and manager.
+    pub fn client(&self) -> String {
+        self.token(Role::Client, self.ids().client)
+    }
+    pub fn employee(&self) -> String {
+        self.token(Role::Employee, self.ids().employee)
+    }
+    pub fn manager(&self) -> String {
+        self.token(Role::Manager, self.ids().manager)
+    }
+
+    /// Sends any request; returns status, headers and the body as JSON (or a JSON string).
+    pub async fn send(&self, request: Request<Body>) -> (StatusCode, HeaderMap, Value) {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router never fails");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, headers, body)
+    }
+
+    /// POSTs a GraphQL request with an optional bearer token.
+    pub async fn post(&self, body: Value, token: Option<&str>) -> (StatusCode, Value) {
+        let mut request = Request::post("/graphql").header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let (status, _, body) = self
+            .send(request.body(Body::from(body.to_string())).expect("request"))
+            .await;
+        (status, body)
+    }
+
+    /// Runs `query` and returns the whole response body.
+    pub async fn gql(&self, query: &str, token: Option<&str>) -> Value {
+        self.gql_vars(query, json!({}), token).await
+    }
+
+    /// Runs `query` with variables and returns the whole response body.
+    pub async fn gql_vars(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let (status, body) = self
+            .post(json!({ "query": query, "variables": variables }), token)
+            .await;
+        assert_eq!(status, StatusCode::OK, "unexpected status, body: {body}");
+        body
+    }
+
+    /// Runs `query`, asserts it had no errors, and returns `data`.
+    pub async fn data(&self, query: &str, token: Option<&str>) -> Value {
+        let body = self.gql(query, token).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+}
+
+/// The `extensions.code` of the first error.
+pub fn first_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}
+
+/// The message of the first error.
+pub fn first_message(body: &Value) -> &str {
+    body["errors"][0]["message"].as_str().unwrap_or("<none>")
+}
+
+/// The nodes of a connection.
+pub fn nodes(connection: &Value) -> Vec<Value> {
+    connection["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect()
+}

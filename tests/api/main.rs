@@ -1,0 +1,13 @@
+//! Integration tests: the real router, driven over HTTP in-process with real signed tokens, on
+//! a freshly migrated SQLite file and a fresh PostgreSQL database per test.
+
+#[macro_use]
+mod helpers;
+
+mod auth;
+mod http;
+mod pagination;
+mod schema_file;
+mod scoping;
+mod seed;
+mod visibility;

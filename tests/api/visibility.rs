@@ -1,0 +1,167 @@
+//! Role-shaped schema: internal fields and types do not exist for clients and anonymous
+//! callers — not in introspection, not by name, alias or fragment, not in error hints.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// Names the issue lists as internal-only, plus the manager-only ones.
+const INTERNAL_NAMES: &[&str] = &[
+    "lifetimeValue",
+    "internalNotes",
+    "internalNote",
+    "slaDueAt",
+    "slaBreached",
+    "unitCost",
+    "margin",
+    "budget",
+    "serviceAgreements",
+    "ServiceAgreement",
+    "healthScore",
+    "churnRisk",
+    "ChurnRisk",
+    "members",
+    "handler",
+];
+
+const FULL_INTROSPECTION: &str = r#"{ __schema { types { name
+    fields(includeDeprecated: true) { name args { name } }
+    inputFields { name } enumValues(includeDeprecated: true) { name } } } }"#;
+
+/// Every type, field, argument and input-field name of an introspection result.
+fn names(schema: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for ty in schema["__schema"]["types"].as_array().unwrap() {
+        out.insert(ty["name"].as_str().unwrap().to_owned());
+        for field in ty["fields"].as_array().into_iter().flatten() {
+            out.insert(field["name"].as_str().unwrap().to_owned());
+            for arg in field["args"].as_array().into_iter().flatten() {
+                out.insert(arg["name"].as_str().unwrap().to_owned());
+            }
+        }
+        for field in ty["inputFields"].as_array().into_iter().flatten() {
+            out.insert(field["name"].as_str().unwrap().to_owned());
+        }
+    }
+    out
+}
+
+both_backends! {
+    async fn client_and_anonymous_introspection_names_no_internal_field_or_type(backend) {
+        let app = TestApp::seeded(backend).await;
+        let manager = names(&app.data(FULL_INTROSPECTION, Some(&app.manager())).await);
+        for token in [None, Some(app.client())] {
+            let public = names(&app.data(FULL_INTROSPECTION, token.as_deref()).await);
+            for name in INTERNAL_NAMES {
+                assert!(manager.contains(*name), "{name} should exist for managers");
+                assert!(!public.contains(*name), "{name} leaked into the public schema");
+            }
+            assert!(public.is_subset(&manager));
+        }
+    }
+
+    async fn employees_see_internal_fields_but_not_manager_only_ones(backend) {
+        let app = TestApp::seeded(backend).await;
+        let employee = names(&app.data(FULL_INTROSPECTION, Some(&app.employee())).await);
+        for name in ["lifetimeValue", "internalNote", "slaBreached", "ServiceAgreement", "members"] {
+            assert!(employee.contains(name), "employees should see {name}");
+        }
+        for name in ["budget", "unitCost", "margin"] {
+            assert!(!employee.contains(name), "{name} is manager-only");
+        }
+        let body = app.gql("{ products { edges { node { unitCost } } } }", Some(&app.employee())).await;
+        assert_eq!(first_code(&body), "GRAPHQL_VALIDATION_FAILED");
+        let data = app
+            .data("{ products { edges { node { unitCost margin } } } departments { edges { node { budget } } } }", Some(&app.manager()))
+            .await;
+        assert!(data["products"]["edges"][0]["node"]["unitCost"].as_f64().unwrap() > 0.0);
+        assert!(data["departments"]["edges"][0]["node"]["budget"].as_f64().unwrap() > 0.0);
+    }
+
+    async fn selecting_a_hidden_field_fails_exactly_like_a_field_that_does_not_exist(backend) {
+        let app = TestApp::seeded(backend).await;
+        let client = app.client();
+        let pairs = [
+            ("{ customers { edges { node { internalNotes } } } }", "{ customers { edges { node { noSuchField } } } }"),
+            ("{ customers { edges { node { x: lifetimeValue } } } }", "{ customers { edges { node { x: noSuchField } } } }"),
+            ("{ customers { edges { node { ...F } } } } fragment F on Customer { healthScore }",
+             "{ customers { edges { node { ...F } } } } fragment F on Customer { noSuchField }"),
+            ("{ interactions { edges { node { ... on Interaction { internalNote } } } } }",
+             "{ interactions { edges { node { ... on Interaction { noSuchField } } } } }"),
+            ("{ serviceAgreements { totalCount } }", "{ noSuchRoot { totalCount } }"),
+            ("{ products { edges { node { ... on ServiceAgreement { id } } } } }",
+             "{ products { edges { node { ... on NoSuchType { id } } } } }"),
+        ];
+        for (hidden, missing) in pairs {
+            let hidden_body = app.gql(hidden, Some(&client)).await;
+            let missing_body = app.gql(missing, Some(&client)).await;
+            assert_eq!(hidden_body.get("data"), missing_body.get("data"));
+            assert_eq!(first_code(&hidden_body), "GRAPHQL_VALIDATION_FAILED", "{hidden_body}");
+            assert_eq!(first_code(&missing_body), "GRAPHQL_VALIDATION_FAILED", "{missing_body}");
+            // Same message shape, only the name differs.
+            let shape = |body: &Value, name: &str| first_message(body).replace(name, "<name>");
+            let hidden_name = ["internalNotes", "lifetimeValue", "healthScore", "internalNote", "serviceAgreements", "ServiceAgreement"]
+                .into_iter().find(|n| hidden.contains(n)).unwrap();
+            let missing_name = ["noSuchField", "noSuchRoot", "NoSuchType"].into_iter().find(|n| missing.contains(n)).unwrap();
+            assert_eq!(shape(&hidden_body, hidden_name), shape(&missing_body, missing_name));
+        }
+    }
+
+    async fn error_hints_never_suggest_hidden_names(backend) {
+        let app = TestApp::seeded(backend).await;
+        for query in [
+            "{ customers { edges { node { internalNote } } } }",
+            "{ customers { edges { node { lifetimeValu } } } }",
+            "{ products { edges { node { unitCos } } } }",
+            "{ serviceAgreement { id } }",
+        ] {
+            for token in [None, Some(app.client())] {
+                let body = app.gql(query, token.as_deref()).await.to_string();
+                assert!(!body.contains("Did you mean"), "{body}");
+                for name in INTERNAL_NAMES {
+                    let quoted = format!("\\\"{name}\\\"");
+                    assert!(!body.contains(&quoted) || query.contains(name), "{name} leaked: {body}");
+                }
+            }
+        }
+    }
+
+    async fn type_lookup_by_name_hides_internal_types(backend) {
+        let app = TestApp::seeded(backend).await;
+        let q = r#"{ __type(name: "ServiceAgreement") { name } c: __type(name: "Customer") { fields { name } } }"#;
+        let data = app.data(q, Some(&app.client())).await;
+        assert_eq!(data["__type"], Value::Null);
+        let fields = data["c"]["fields"].to_string();
+        assert!(!fields.contains("internalNotes"));
+        let data = app.data(q, Some(&app.employee())).await;
+        assert_eq!(data["__type"]["name"], "ServiceAgreement");
+    }
+
+    async fn access_explains_what_the_caller_sees(backend) {
+        let app = TestApp::seeded(backend).await;
+        let q = "{ access { authenticated role subject types { name fields } rowScopes { collection scope } } }";
+        let client = app.data(q, Some(&app.client())).await["access"].clone();
+        assert_eq!(client["role"], "CLIENT");
+        assert_eq!(client["subject"], app.ids().client.to_string());
+        let text = client.to_string();
+        for name in INTERNAL_NAMES {
+            assert!(!text.contains(&format!("\"{name}\"")), "{name} leaked via access");
+        }
+        assert!(text.contains("only your own"));
+        let anon = app.data(q, None).await["access"].clone();
+        assert_eq!(anon["authenticated"], false);
+        let manager = app.data(q, Some(&app.manager())).await["access"].to_string();
+        assert!(manager.contains("\"budget\"") && manager.contains("ServiceAgreement"));
+    }
+
+    async fn variables_cannot_smuggle_hidden_input(backend) {
+        let app = TestApp::seeded(backend).await;
+        // Unknown variable types are refused like unknown types.
+        let body = app
+            .gql_vars("query($x: ServiceAgreement) { viewer { role } }", json!({"x": null}), Some(&app.client()))
+            .await;
+        assert_eq!(first_code(&body), "GRAPHQL_VALIDATION_FAILED");
+    }
+}
