@@ -23,8 +23,9 @@ use tower_http::{cors::CorsLayer, timeout::TimeoutLayer, trace::TraceLayer};
 use crate::{
     auth::{Caller, Role, TokenIssuer, TokenVerifier},
     config::Config,
-    graphql::{self, AppSchema, Limits, loaders::Loaders, visibility},
+    graphql::{self, AppSchema, Limits, loaders::Loaders, visibility, visibility::ReadObserver},
     seed,
+    service::audit::{self, AuditEntry},
 };
 
 /// Boxed error for start-up failures, printed once by `main`.
@@ -42,18 +43,31 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state from an open database and a verifier.
+    /// Builds the state from an open database and a verifier, starting the access-audit
+    /// writer; await the returned handle after serving to flush the last audit entries.
     pub async fn new(
         db: DatabaseConnection,
         verifier: TokenVerifier,
         limits: Limits,
-    ) -> Result<Self, StartError> {
-        let schema = graphql::build_schema(db.clone(), limits, None).await?;
-        Ok(Self {
+    ) -> Result<(Self, tokio::task::JoinHandle<()>), StartError> {
+        let (sink, writer) = audit::start(db.clone());
+        let observer: ReadObserver = Arc::new(move |caller: &Caller, operation, fields| {
+            if let Some(viewer) = caller.viewer() {
+                sink.record(AuditEntry {
+                    customer_id: viewer.customer_id,
+                    role: viewer.role.as_claim(),
+                    operation_name: operation.map(str::to_owned),
+                    fields,
+                });
+            }
+        });
+        let schema = graphql::build_schema(db.clone(), limits, Some(observer)).await?;
+        let state = Self {
             schema,
             db,
             verifier: Arc::new(verifier),
-        })
+        };
+        Ok((state, writer))
     }
 }
 
@@ -375,7 +389,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         depth: config.max_query_depth,
         complexity: config.max_query_complexity,
     };
-    let state = AppState::new(db.clone(), verifier, limits).await?;
+    let (state, audit_writer) = AppState::new(db.clone(), verifier, limits).await?;
     let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
     let url = format!("http://{}/graphql", listener.local_addr()?);
     if let Some(secret) = &dev_secret {
@@ -389,6 +403,13 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     axum::serve(listener, router(state, &config))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    // The router (and with it the last audit sink) is gone: let the writer drain its queue.
+    if tokio::time::timeout(Duration::from_secs(5), audit_writer)
+        .await
+        .is_err()
+    {
+        tracing::warn!("access audit writer did not finish within 5 s");
+    }
     tracing::info!("shut down cleanly");
     Ok(())
 }

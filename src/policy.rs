@@ -145,6 +145,14 @@ pub fn agreement_scope(caller: &Caller) -> Option<()> {
     caller.viewer().filter(|v| is_internal(v)).map(|_| ())
 }
 
+/// The access audit is individual-level data about employees: `Some(())` for managers.
+pub fn audit_scope(caller: &Caller) -> Option<()> {
+    caller
+        .viewer()
+        .filter(|v| v.role == Role::Manager)
+        .map(|_| ())
+}
+
 /// A human description of a caller's row scopes, for the `access` explainer.
 pub fn describe_row_scopes(caller: &Caller) -> Vec<(&'static str, &'static str)> {
     let owned = match owner_scope(caller) {
@@ -175,6 +183,9 @@ pub fn describe_row_scopes(caller: &Caller) -> Vec<(&'static str, &'static str)>
     ];
     if agreement_scope(caller).is_some() {
         scopes.push(("serviceAgreements", "all"));
+    }
+    if audit_scope(caller).is_some() {
+        scopes.push(("accessAudit", "all"));
     }
     scopes
 }

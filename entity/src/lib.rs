@@ -3,6 +3,7 @@
 //! Enumerations are stored as short upper-case strings so that both SQLite and
 //! PostgreSQL hold the same readable values.
 
+pub mod access_audit;
 pub mod customer;
 pub mod department;
 pub mod enums;
@@ -14,6 +15,7 @@ pub mod service_agreement;
 
 /// Convenient re-exports of every entity under its conventional name.
 pub mod prelude {
+    pub use super::access_audit::Entity as AccessAudit;
     pub use super::customer::Entity as Customer;
     pub use super::department::Entity as Department;
     pub use super::interaction::Entity as Interaction;

@@ -3,6 +3,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_crm_tables;
+mod m20261123_000002_create_access_audit;
 
 /// Every migration the gateway knows, oldest first.
 pub struct Migrator;
@@ -10,6 +11,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_create_crm_tables::Migration)]
+        vec![
+            Box::new(m20261123_000001_create_crm_tables::Migration),
+            Box::new(m20261123_000002_create_access_audit::Migration),
+        ]
     }
 }

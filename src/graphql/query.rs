@@ -264,4 +264,24 @@ impl Query {
         let page = service::agreement::list(db(ctx)?, page(first, after, last, before)?).await?;
         Ok(connection(page, |m| m.id, ServiceAgreement))
     }
+
+    /// Requests that read internal-only fields, oldest first (managers only).
+    #[graphql(visible = "crate::policy::visible::manager")]
+    async fn access_audit(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Only this caller's requests.")] customer_id: Option<ID>,
+    ) -> Result<Conn<AccessAuditEntry>> {
+        signed_in(policy::audit_scope(caller(ctx)))?;
+        let customer_id = customer_id
+            .map(|id| parse_id("customerId", &id))
+            .transpose()?;
+        let page =
+            service::audit::list(db(ctx)?, customer_id, page(first, after, last, before)?).await?;
+        Ok(connection(page, |m| m.id, AccessAuditEntry))
+    }
 }

@@ -3,6 +3,7 @@
 //! decides who may see what by itself.
 
 pub mod agreement;
+pub mod audit;
 pub mod customer;
 pub mod department;
 pub mod interaction;

@@ -150,7 +150,7 @@ impl TestApp {
             depth: config.max_query_depth,
             complexity: config.max_query_complexity,
         };
-        let state = AppState::new(db.clone(), verifier, limits)
+        let (state, _audit_writer) = AppState::new(db.clone(), verifier, limits)
             .await
             .expect("state");
         Self {

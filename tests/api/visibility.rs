@@ -165,3 +165,34 @@ both_backends! {
         assert_eq!(first_code(&body), "GRAPHQL_VALIDATION_FAILED");
     }
 }
+
+both_backends! {
+    async fn reads_of_internal_fields_are_audited_for_managers(backend) {
+        let app = TestApp::seeded(backend).await;
+        let employee = app.ids().employee.to_string();
+        app.data("query PeekNotes { customers(first: 2) { edges { node { name internalNotes } } } }", Some(&app.employee())).await;
+        app.data("{ customers { edges { node { name } } } }", Some(&app.employee())).await;
+        app.data("{ viewer { customer { name } } }", Some(&app.client())).await;
+        let query = "{ accessAudit(first: 50) { edges { node { customerId role operationName fields } } } }";
+        // The writer is asynchronous by design: wait (bounded) for the entry to land.
+        let mut entries = Vec::new();
+        for _ in 0..100 {
+            entries = nodes(&app.data(query, Some(&app.manager())).await["accessAudit"]);
+            if entries.iter().any(|e| e["customerId"] == employee.as_str()) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let mine: Vec<_> = entries.iter().filter(|e| e["customerId"] == employee.as_str()).collect();
+        assert_eq!(mine.len(), 1, "only the request that read internal fields: {entries:?}");
+        assert_eq!(mine[0]["role"], "employee");
+        assert_eq!(mine[0]["operationName"], "PeekNotes");
+        assert_eq!(mine[0]["fields"], json!(["Customer.internalNotes"]));
+        assert!(entries.iter().all(|e| e["customerId"] != app.ids().client.to_string().as_str()));
+        // Nobody but a manager can even name the audit.
+        for token in [app.employee(), app.client()] {
+            let body = app.gql(query, Some(&token)).await;
+            assert_eq!(first_code(&body), "GRAPHQL_VALIDATION_FAILED");
+        }
+    }
+}

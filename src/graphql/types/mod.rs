@@ -5,6 +5,7 @@
 mod access;
 mod agreement;
 mod article;
+mod audit;
 mod connection;
 mod customer;
 mod department;
@@ -16,6 +17,7 @@ mod purchase;
 pub use access::{Access, RowScopeInfo, TypeAccess, ViewerInfo};
 pub use agreement::ServiceAgreement;
 pub use article::KnowledgeArticle;
+pub use audit::AccessAuditEntry;
 pub use connection::{Totals, connection};
 pub use customer::Customer;
 pub use department::Department;

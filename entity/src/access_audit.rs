@@ -1,0 +1,25 @@
+//! One request that read internal-only fields: who, when, which fields, which operation.
+
+use sea_orm::entity::prelude::*;
+
+/// A stored audit entry.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "access_audit")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    /// The caller's customer id.
+    pub customer_id: i32,
+    /// The caller's role claim.
+    pub role: String,
+    pub operation_name: Option<String>,
+    /// `Type.field` names, comma-separated, sorted.
+    pub fields: String,
+    pub requested_at: DateTimeUtc,
+}
+
+/// Audit entries have no relations.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
