@@ -3,14 +3,16 @@
 
 use std::{sync::Arc, time::Duration};
 
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{
     http::GraphiQLSource,
     parser::types::{DocumentOperations, OperationType},
 };
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::{
     Json, Router,
     body::Bytes,
-    extract::{DefaultBodyLimit, Query, State},
+    extract::{DefaultBodyLimit, Query, State, WebSocketUpgrade},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::get,
@@ -25,7 +27,10 @@ use crate::{
     config::Config,
     graphql::{self, AppSchema, Limits, loaders::Loaders, visibility, visibility::ReadObserver},
     seed,
-    service::audit::{self, AuditEntry},
+    service::{
+        audit::{self, AuditEntry},
+        events::EventBus,
+    },
 };
 
 /// Boxed error for start-up failures, printed once by `main`.
@@ -61,7 +66,8 @@ impl AppState {
                 });
             }
         });
-        let schema = graphql::build_schema(db.clone(), limits, Some(observer)).await?;
+        let bus = EventBus::start(&db).await?;
+        let schema = graphql::build_schema(db.clone(), bus, limits, Some(observer)).await?;
         let state = Self {
             schema,
             db,
@@ -80,6 +86,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .max_age(Duration::from_secs(3600));
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphql/ws", get(graphql_ws))
         .route("/health", get(health))
         .fallback(not_found)
         .with_state(state)
@@ -292,6 +299,7 @@ async fn graphql_get(
         return Html(
             GraphiQLSource::build()
                 .endpoint("/graphql")
+                .subscription_endpoint("/graphql/ws")
                 .title("CRM gateway")
                 .finish(),
         )
@@ -340,6 +348,63 @@ async fn graphql_get(
         }
     }
     execute(state, headers, request, format).await
+}
+
+/// Live subscriptions over WebSocket (graphql-ws, and the legacy subscriptions-transport-ws).
+/// The token comes in the `connection_init` payload (`{"Authorization": "Bearer …"}`) or, for
+/// non-browser clients, in the upgrade request's `Authorization` header.
+async fn graphql_ws(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let header_caller = match authenticate(&state, &headers) {
+        Ok(caller) => caller,
+        Err(message) => {
+            return request_error(
+                StatusCode::UNAUTHORIZED,
+                Format::Json,
+                "UNAUTHENTICATED",
+                &message,
+            );
+        }
+    };
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let schema = state.schema.clone();
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let caller = match bearer_from_payload(&payload) {
+                        Some(value) => Caller(Some(
+                            state
+                                .verifier
+                                .verify_header(value)
+                                .map_err(|e| async_graphql::Error::new(e.0))?,
+                        )),
+                        None => header_caller,
+                    };
+                    let mut data = async_graphql::Data::default();
+                    data.insert(Loaders::new(&state.db, &caller));
+                    data.insert(caller);
+                    Ok(data)
+                })
+                .serve()
+        })
+}
+
+/// The `Authorization` value of a `connection_init` payload, in the spellings clients use.
+fn bearer_from_payload(payload: &serde_json::Value) -> Option<&str> {
+    ["Authorization", "authorization"]
+        .iter()
+        .find_map(|key| payload.get(key).and_then(|v| v.as_str()))
+        .or_else(|| {
+            payload
+                .get("headers")
+                .and_then(|h| h.get("Authorization").or_else(|| h.get("authorization")))
+                .and_then(|v| v.as_str())
+        })
 }
 
 async fn health(State(state): State<AppState>) -> Response {

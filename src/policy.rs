@@ -9,7 +9,11 @@
 
 use async_graphql::Context;
 
-use crate::auth::{Caller, Role, Viewer};
+use crate::{
+    Error, Result,
+    auth::{Caller, Role, Viewer},
+    service::events::Change,
+};
 
 /// How much of the company's internals a caller may see; ordered by clearance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -151,6 +155,56 @@ pub fn audit_scope(caller: &Caller) -> Option<()> {
         .viewer()
         .filter(|v| v.role == Role::Manager)
         .map(|_| ())
+}
+
+/// Whether the caller sees internal notes on interactions.
+pub fn sees_internal_messages(caller: &Caller) -> bool {
+    caller.viewer().is_some_and(is_internal)
+}
+
+/// Whether a live event about a change reaches the caller at all: clients never learn that an
+/// internal note was added.
+pub fn event_visible(caller: &Caller, change: Change) -> bool {
+    change != Change::NoteAdded || sees_internal_messages(caller)
+}
+
+/// Any signed-in caller may write on its own behalf.
+pub fn require_signed_in(caller: &Caller) -> Result<&Viewer> {
+    caller.viewer().ok_or_else(|| {
+        Error::Unauthenticated("sign in: this operation needs a bearer token".into())
+    })
+}
+
+/// Employees' and managers' writes.
+pub fn require_internal(caller: &Caller) -> Result<&Viewer> {
+    let viewer = require_signed_in(caller)?;
+    if is_internal(viewer) {
+        Ok(viewer)
+    } else {
+        Err(Error::Forbidden("this operation is for employees".into()))
+    }
+}
+
+/// Managers' writes (the org chart and service agreements).
+pub fn require_manager(caller: &Caller) -> Result<&Viewer> {
+    let viewer = require_signed_in(caller)?;
+    if viewer.role == Role::Manager {
+        Ok(viewer)
+    } else {
+        Err(Error::Forbidden("this operation is for managers".into()))
+    }
+}
+
+/// Whom an interaction opened by the caller belongs to, and whether the department must be a
+/// customer-facing one (it must for outsiders: internal departments do not exist for them).
+pub fn open_interaction_rule(caller: &Caller) -> Result<(i32, bool)> {
+    let viewer = require_signed_in(caller)?;
+    Ok((viewer.customer_id, !is_internal(viewer)))
+}
+
+/// Rows a caller may rate: only interactions it opened itself.
+pub fn rating_scope(caller: &Caller) -> Result<OwnerScope> {
+    Ok(OwnerScope::Customer(require_signed_in(caller)?.customer_id))
 }
 
 /// A human description of a caller's row scopes, for the `access` explainer.

@@ -363,6 +363,7 @@ async fn seed(db: &impl ConnectionTrait) -> Result<(), DbErr> {
             head_id: Set(None),
             serves_external: Set(d.external),
             budget_cents: Set(d.budget * 100),
+            version: Set(1),
             created_at: Set(founded),
             ..Default::default()
         }

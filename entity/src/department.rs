@@ -18,6 +18,8 @@ pub struct Model {
     pub serves_external: bool,
     /// Yearly budget in cents.
     pub budget_cents: i64,
+    /// Optimistic-locking counter, bumped by every update.
+    pub version: i32,
     pub created_at: DateTimeUtc,
 }
 

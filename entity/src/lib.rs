@@ -8,6 +8,7 @@ pub mod customer;
 pub mod department;
 pub mod enums;
 pub mod interaction;
+pub mod interaction_message;
 pub mod knowledge_article;
 pub mod product;
 pub mod purchase;
@@ -19,6 +20,7 @@ pub mod prelude {
     pub use super::customer::Entity as Customer;
     pub use super::department::Entity as Department;
     pub use super::interaction::Entity as Interaction;
+    pub use super::interaction_message::Entity as InteractionMessage;
     pub use super::knowledge_article::Entity as KnowledgeArticle;
     pub use super::product::Entity as Product;
     pub use super::purchase::Entity as Purchase;

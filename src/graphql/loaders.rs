@@ -5,7 +5,9 @@
 use std::{collections::HashMap, future::Future, hash::Hash, pin::Pin, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use entity::{customer, department, interaction, product, purchase, service_agreement};
+use entity::{
+    customer, department, interaction, interaction_message, product, purchase, service_agreement,
+};
 use sea_orm::DatabaseConnection;
 
 use crate::{
@@ -107,6 +109,10 @@ pub struct Loaders {
     pub interactions_of_handler: DataLoader<BatchFn<ListKey, Vec<interaction::Model>>>,
     /// Interactions caused by an interaction.
     pub interactions_caused_by: DataLoader<BatchFn<ListKey, Vec<interaction::Model>>>,
+    /// Open interactions per department, oldest first.
+    pub queue: DataLoader<BatchFn<ListKey, Vec<interaction::Model>>>,
+    /// Messages per interaction (internal notes only for employees).
+    pub messages: DataLoader<BatchFn<i32, Vec<interaction_message::Model>>>,
     /// Newest purchases per customer.
     pub purchases_of_customer: DataLoader<BatchFn<ListKey, Vec<purchase::Model>>>,
     /// Members per department.
@@ -124,6 +130,7 @@ impl Loaders {
         let departments = policy::department_scope(caller);
         let products = policy::product_scope(caller);
         let agreements = policy::agreement_scope(caller);
+        let internal_notes = policy::sees_internal_messages(caller);
 
         macro_rules! scoped {
             ($scope:expr, |$db:ident, $s:ident, $keys:ident| $body:expr) => {{
@@ -193,6 +200,21 @@ impl Loaders {
             interactions_of_department: interactions_of(Parent::Department),
             interactions_of_handler: interactions_of(Parent::Handler),
             interactions_caused_by: interactions_of(Parent::RelatedTo),
+            queue: scoped!(owner, |db, s, keys| {
+                per_parent(
+                    keys,
+                    |ids, limit| {
+                        let db = db.clone();
+                        async move { service::interaction::queues(&db, s, &ids, limit).await }
+                    },
+                    |m: &interaction::Model| Some(m.department_id),
+                )
+                .await
+            }),
+            messages: scoped!(Some(internal_notes), |db, internal, keys| {
+                let rows = service::interaction_write::messages_of(&db, &keys, internal).await?;
+                Ok(group(rows, |m| Some(m.interaction_id)))
+            }),
             purchases_of_customer: scoped!(owner, |db, s, keys| {
                 per_parent(
                     keys,

@@ -3,20 +3,26 @@
 
 pub mod context;
 pub mod loaders;
+pub mod mutation;
 pub mod query;
+pub mod subscription;
 pub mod types;
 pub mod visibility;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
+use crate::service::events::EventBus;
+
 use self::{
+    mutation::Mutation,
     query::Query,
+    subscription::Subscription,
     visibility::{ReadObserver, Views, VisibilityGuard},
 };
 
 /// The gateway's schema type.
-pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// Limits that keep a single request from exhausting the server.
 #[derive(Debug, Clone, Copy)]
@@ -36,20 +42,22 @@ impl Default for Limits {
     }
 }
 
-fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query, Mutation, Subscription)
 }
 
 /// Builds the schema with its guard: the per-tier views are computed first by introspecting an
 /// unguarded copy, then the served schema enforces them.
 pub async fn build_schema(
     db: DatabaseConnection,
+    bus: EventBus,
     limits: Limits,
     observer: Option<ReadObserver>,
 ) -> Result<AppSchema, String> {
     let views = Views::compute(&builder().finish()).await?;
     Ok(builder()
         .data(db)
+        .data(bus)
         .data(views.clone())
         .extension(VisibilityGuard::new(views, observer))
         .limit_depth(limits.depth)

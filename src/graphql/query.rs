@@ -10,7 +10,7 @@ use super::{
 };
 use crate::{
     Error, Result, policy,
-    service::{self, customer::CustomerFilter, interaction::InteractionFilter, page::PageRequest},
+    service::{self, page::PageRequest},
 };
 
 /// Root of every read.
@@ -69,7 +69,7 @@ impl Query {
         })
     }
 
-    /// Customers the caller may see (a client: only itself), by id.
+    /// Customers the caller may see (a client: only itself).
     #[allow(clippy::too_many_arguments)]
     async fn customers(
         &self,
@@ -78,16 +78,15 @@ impl Query {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-        #[graphql(desc = "Only customers of this kind.")] kind: Option<CustomerKind>,
+        filter: Option<CustomerFilter>,
+        order_by: Option<CustomerOrderBy>,
     ) -> Result<Conn<Customer>> {
         let scope = signed_in(policy::owner_scope(caller(ctx)))?;
-        let filter = CustomerFilter {
-            kind: kind.map(Into::into),
-        };
-        let page =
-            service::customer::list(db(ctx)?, scope, &filter, page(first, after, last, before)?)
-                .await?;
-        Ok(connection(page, |m| m.id, Customer))
+        let filter = filter.unwrap_or_default().into_query()?;
+        let order = CustomerOrderBy::resolve(order_by);
+        let page = page(first, after, last, before)?;
+        let page = service::customer::list(db(ctx)?, scope, &filter, order, page).await?;
+        Ok(connection(page, Customer))
     }
 
     /// One customer; null when it does not exist or is not the caller's to see.
@@ -111,7 +110,7 @@ impl Query {
         let scope = signed_in(policy::department_scope(caller(ctx)))?;
         let page =
             service::department::list(db(ctx)?, scope, page(first, after, last, before)?).await?;
-        Ok(connection(page, |m| m.id, Department))
+        Ok(connection(page, Department))
     }
 
     /// One department; null when it does not exist or is not the caller's to see.
@@ -132,28 +131,15 @@ impl Query {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-        #[graphql(desc = "Only this customer's.")] customer_id: Option<ID>,
-        #[graphql(desc = "Only this department's.")] department_id: Option<ID>,
-        #[graphql(desc = "Only this channel.")] channel: Option<Channel>,
-        #[graphql(desc = "Only this kind.")] kind: Option<InteractionKind>,
-        #[graphql(desc = "Only this status.")] status: Option<InteractionStatus>,
+        filter: Option<InteractionFilter>,
+        order_by: Option<InteractionOrderBy>,
     ) -> Result<Conn<Interaction>> {
         let scope = signed_in(policy::owner_scope(caller(ctx)))?;
-        let filter = InteractionFilter {
-            customer_id: customer_id
-                .map(|id| parse_id("customerId", &id))
-                .transpose()?,
-            department_id: department_id
-                .map(|id| parse_id("departmentId", &id))
-                .transpose()?,
-            channel: channel.map(Into::into),
-            kind: kind.map(Into::into),
-            status: status.map(Into::into),
-        };
-        let page =
-            service::interaction::list(db(ctx)?, scope, &filter, page(first, after, last, before)?)
-                .await?;
-        Ok(connection(page, |m| m.id, Interaction))
+        let filter = filter.unwrap_or_default().into_query()?;
+        let order = InteractionOrderBy::resolve(order_by);
+        let page = page(first, after, last, before)?;
+        let page = service::interaction::list(db(ctx)?, scope, &filter, order, page).await?;
+        Ok(connection(page, Interaction))
     }
 
     /// One interaction; null when it does not exist or is not the caller's to see.
@@ -186,7 +172,7 @@ impl Query {
             page(first, after, last, before)?,
         )
         .await?;
-        Ok(connection(page, |m| m.id, Purchase))
+        Ok(connection(page, Purchase))
     }
 
     /// The product catalogue; open to everyone.
@@ -197,11 +183,15 @@ impl Query {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
+        #[graphql(desc = "Case-insensitive text in name, SKU or description.")] search: Option<
+            String,
+        >,
     ) -> Result<Conn<Product>> {
         let scope = policy::product_scope(caller(ctx));
-        let page =
-            service::product::list(db(ctx)?, scope, page(first, after, last, before)?).await?;
-        Ok(connection(page, |m| m.id, Product))
+        let search = search_text("search", search)?;
+        let page = page(first, after, last, before)?;
+        let page = service::product::list(db(ctx)?, scope, search.as_deref(), page).await?;
+        Ok(connection(page, Product))
     }
 
     /// One product; null when it does not exist or is not on sale (for outsiders).
@@ -221,20 +211,18 @@ impl Query {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-        #[graphql(desc = "Only this department's.")] department_id: Option<ID>,
+        filter: Option<KnowledgeArticleFilter>,
     ) -> Result<Conn<KnowledgeArticle>> {
         let scope = policy::article_scope(caller(ctx));
-        let department_id = department_id
-            .map(|id| parse_id("departmentId", &id))
+        let filter = filter.unwrap_or_default();
+        let department_id = filter
+            .department_id
+            .map(|id| parse_id("filter.departmentId", &id))
             .transpose()?;
-        let page = service::knowledge::list(
-            db(ctx)?,
-            scope,
-            department_id,
-            page(first, after, last, before)?,
-        )
-        .await?;
-        Ok(connection(page, |m| m.id, KnowledgeArticle))
+        let audience = filter.audience.map(Into::into);
+        let page = page(first, after, last, before)?;
+        let page = service::knowledge::list(db(ctx)?, scope, department_id, audience, page).await?;
+        Ok(connection(page, KnowledgeArticle))
     }
 
     /// One knowledge article; null when it does not exist or is not the caller's to see.
@@ -262,7 +250,7 @@ impl Query {
     ) -> Result<Conn<ServiceAgreement>> {
         signed_in(policy::agreement_scope(caller(ctx)))?;
         let page = service::agreement::list(db(ctx)?, page(first, after, last, before)?).await?;
-        Ok(connection(page, |m| m.id, ServiceAgreement))
+        Ok(connection(page, ServiceAgreement))
     }
 
     /// Requests that read internal-only fields, oldest first (managers only).
@@ -282,6 +270,6 @@ impl Query {
             .transpose()?;
         let page =
             service::audit::list(db(ctx)?, customer_id, page(first, after, last, before)?).await?;
-        Ok(connection(page, |m| m.id, AccessAuditEntry))
+        Ok(connection(page, AccessAuditEntry))
     }
 }

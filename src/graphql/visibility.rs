@@ -51,6 +51,8 @@ pub struct TypeShape {
     pub fields: BTreeMap<String, FieldShape>,
     /// Input fields to named types, for input objects.
     pub input_fields: BTreeMap<String, String>,
+    /// Values, for enums.
+    pub enum_values: BTreeSet<String>,
 }
 
 /// Everything one tier may name in a document.
@@ -130,6 +132,7 @@ query {
       name kind
       fields(includeDeprecated: true) { name type { ...T } args { name type { ...T } } }
       inputFields { name type { ...T } }
+      enumValues(includeDeprecated: true) { name }
     }
   }
 }
@@ -163,6 +166,7 @@ struct RawType {
     kind: String,
     fields: Option<Vec<RawField>>,
     input_fields: Option<Vec<RawInput>>,
+    enum_values: Option<Vec<RawName>>,
 }
 
 #[derive(Deserialize)]
@@ -225,12 +229,19 @@ impl RawRoot {
                     .into_iter()
                     .map(|f| (f.name, f.ty.named()))
                     .collect();
+                let enum_values = t
+                    .enum_values
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|v| v.name)
+                    .collect();
                 (
                     t.name,
                     TypeShape {
                         kind: t.kind,
                         fields,
                         input_fields,
+                        enum_values,
                     },
                 )
             })
@@ -265,7 +276,7 @@ pub fn check_document(
             let ty = named(&var.node.var_type.node);
             walker.require_type(ty, var.node.var_type.pos)?;
             if let Some(value) = variables.get(&var.node.name.node) {
-                walker.const_value(ty, value, var.pos)?;
+                walker.const_value(&var.node.name.node, ty, value, var.pos)?;
             }
         }
         let root = match op.ty {
@@ -340,7 +351,7 @@ impl Walker<'_> {
                                 arg.pos,
                             ));
                         };
-                        self.value(arg_ty, &value.node, value.pos)?;
+                        self.value(arg.node.as_str(), arg_ty, &value.node, value.pos)?;
                     }
                     self.selected.push((parent.to_owned(), name.to_owned()));
                     self.selection_set(&shape.ty, &field.node.selection_set.node)?;
@@ -362,7 +373,13 @@ impl Walker<'_> {
         Ok(())
     }
 
-    fn input_field<'s>(&'s self, ty: &str, key: &Name, pos: Pos) -> ServerResult<Option<&'s str>> {
+    fn input_field<'s>(
+        &'s self,
+        arg: &str,
+        ty: &str,
+        key: &Name,
+        pos: Pos,
+    ) -> ServerResult<Option<&'s str>> {
         let Some(shape) = self.view.types.get(ty) else {
             return Ok(None);
         };
@@ -372,38 +389,60 @@ impl Walker<'_> {
         match shape.input_fields.get(key.as_str()) {
             Some(field_ty) => Ok(Some(field_ty.as_str())),
             None => Err(unknown(
-                format!("Invalid value: unknown field \"{key}\" of type \"{ty}\""),
+                format!(
+                    "Invalid value for argument \"{arg}\", unknown field \"{key}\" of type \"{ty}\""
+                ),
                 pos,
             )),
         }
     }
 
-    fn value(&self, ty: &str, value: &Value, pos: Pos) -> ServerResult<()> {
-        match value {
-            Value::Object(map) => {
-                for (key, inner) in map {
-                    if let Some(field_ty) = self.input_field(ty, key, pos)? {
-                        self.value(field_ty, inner, pos)?;
-                    }
-                }
-                Ok(())
+    fn enum_value(&self, arg: &str, ty: &str, value: &str, pos: Pos) -> ServerResult<()> {
+        match self.view.types.get(ty) {
+            Some(shape) if shape.kind == "ENUM" && !shape.enum_values.contains(value) => {
+                Err(unknown(
+                    format!(
+                        "Invalid value for argument \"{arg}\", enumeration type \"{ty}\" does not contain the value \"{value}\""
+                    ),
+                    pos,
+                ))
             }
-            Value::List(items) => items.iter().try_for_each(|v| self.value(ty, v, pos)),
             _ => Ok(()),
         }
     }
 
-    fn const_value(&self, ty: &str, value: &ConstValue, pos: Pos) -> ServerResult<()> {
+    fn value(&self, arg: &str, ty: &str, value: &Value, pos: Pos) -> ServerResult<()> {
         match value {
-            ConstValue::Object(map) => {
+            Value::Object(map) => {
                 for (key, inner) in map {
-                    if let Some(field_ty) = self.input_field(ty, key, pos)? {
-                        self.const_value(field_ty, inner, pos)?;
+                    if let Some(field_ty) = self.input_field(arg, ty, key, pos)? {
+                        self.value(arg, field_ty, inner, pos)?;
                     }
                 }
                 Ok(())
             }
-            ConstValue::List(items) => items.iter().try_for_each(|v| self.const_value(ty, v, pos)),
+            Value::List(items) => items.iter().try_for_each(|v| self.value(arg, ty, v, pos)),
+            Value::Enum(name) => self.enum_value(arg, ty, name, pos),
+            _ => Ok(()),
+        }
+    }
+
+    fn const_value(&self, arg: &str, ty: &str, value: &ConstValue, pos: Pos) -> ServerResult<()> {
+        match value {
+            ConstValue::Object(map) => {
+                for (key, inner) in map {
+                    if let Some(field_ty) = self.input_field(arg, ty, key, pos)? {
+                        self.const_value(arg, field_ty, inner, pos)?;
+                    }
+                }
+                Ok(())
+            }
+            ConstValue::List(items) => items
+                .iter()
+                .try_for_each(|v| self.const_value(arg, ty, v, pos)),
+            // Variables arrive as JSON, where enum values are strings.
+            ConstValue::Enum(name) => self.enum_value(arg, ty, name, pos),
+            ConstValue::String(text) => self.enum_value(arg, ty, text, pos),
             _ => Ok(()),
         }
     }

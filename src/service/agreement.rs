@@ -9,7 +9,13 @@ use crate::Result;
 
 /// A page of all agreements.
 pub async fn list(db: &DatabaseConnection, page: PageRequest) -> Result<Page<agreement::Model>> {
-    page::fetch(db, agreement::Entity::find(), agreement::Column::Id, page).await
+    page::fetch(
+        db,
+        agreement::Entity::find(),
+        crate::by_id!(agreement),
+        page,
+    )
+    .await
 }
 
 /// Agreements where any of `department_ids` is the provider or the consumer.

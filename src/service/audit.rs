@@ -87,5 +87,5 @@ pub async fn list(
     if let Some(id) = customer_id {
         select = select.filter(access_audit::Column::CustomerId.eq(id));
     }
-    page::fetch(db, select, access_audit::Column::Id, page).await
+    page::fetch(db, select, crate::by_id!(access_audit), page).await
 }

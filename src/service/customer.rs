@@ -1,16 +1,77 @@
 //! Customers, internal and external, under an [`OwnerScope`].
 
-use entity::{customer, enums::CustomerKind};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select};
+use chrono::{DateTime, Utc};
+use entity::{
+    customer,
+    enums::{CustomerKind, CustomerStatus, Segment},
+};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select,
+};
 
-use super::page::{self, Page, PageRequest};
+use super::page::{self, KeyFn, KeyKind, KeyValue, Page, PageRequest, Sort};
 use crate::{Result, policy::OwnerScope};
 
-/// Filters a list of customers.
+/// Filters a list of customers; every field narrows the list.
 #[derive(Debug, Clone, Default)]
 pub struct CustomerFilter {
     /// Only this kind.
     pub kind: Option<CustomerKind>,
+    /// Only these segments.
+    pub segments: Vec<Segment>,
+    /// Only this status.
+    pub status: Option<CustomerStatus>,
+    /// Case-insensitive substring of name, organisation or e-mail.
+    pub search: Option<String>,
+    /// Customers since this instant or later.
+    pub since_from: Option<DateTime<Utc>>,
+    /// Customers since before this instant.
+    pub since_to: Option<DateTime<Utc>>,
+}
+
+/// Orderings of a customer list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerOrder {
+    /// By id.
+    Id,
+    /// By name.
+    Name,
+    /// By start of the relationship.
+    CustomerSince,
+    /// By lifetime value.
+    LifetimeValue,
+    /// By health score.
+    HealthScore,
+}
+
+fn sort(order: CustomerOrder, descending: bool) -> Sort<customer::Entity> {
+    use customer::Column as C;
+    let (name, column, key): (_, _, KeyFn<customer::Model>) = match order {
+        CustomerOrder::Id => ("id", None, |m| (None, m.id)),
+        CustomerOrder::Name => ("name", Some((C::Name, KeyKind::Text)), |m| {
+            (Some(KeyValue::Text(m.name.clone())), m.id)
+        }),
+        CustomerOrder::CustomerSince => (
+            "customerSince",
+            Some((C::CustomerSince, KeyKind::Time)),
+            |m| (Some(KeyValue::Time(m.customer_since)), m.id),
+        ),
+        CustomerOrder::LifetimeValue => (
+            "lifetimeValue",
+            Some((C::LifetimeValueCents, KeyKind::Int)),
+            |m| (Some(KeyValue::Int(m.lifetime_value_cents)), m.id),
+        ),
+        CustomerOrder::HealthScore => ("healthScore", Some((C::HealthScore, KeyKind::Int)), |m| {
+            (Some(KeyValue::Int(i64::from(m.health_score))), m.id)
+        }),
+    };
+    Sort {
+        name,
+        column,
+        id: C::Id,
+        descending,
+        key,
+    }
 }
 
 fn scoped(scope: OwnerScope) -> Select<customer::Entity> {
@@ -38,13 +99,35 @@ pub async fn list(
     db: &DatabaseConnection,
     scope: OwnerScope,
     filter: &CustomerFilter,
+    order: (CustomerOrder, bool),
     page: PageRequest,
 ) -> Result<Page<customer::Model>> {
+    use customer::Column as C;
     let mut select = scoped(scope);
     if let Some(kind) = filter.kind {
-        select = select.filter(customer::Column::Kind.eq(kind));
+        select = select.filter(C::Kind.eq(kind));
     }
-    page::fetch(db, select, customer::Column::Id, page).await
+    if !filter.segments.is_empty() {
+        select = select.filter(C::Segment.is_in(filter.segments.iter().copied()));
+    }
+    if let Some(status) = filter.status {
+        select = select.filter(C::Status.eq(status));
+    }
+    if let Some(text) = &filter.search {
+        select = select.filter(
+            Condition::any()
+                .add(super::contains_ci(C::Name, text))
+                .add(super::contains_ci(C::Organization, text))
+                .add(super::contains_ci(C::Email, text)),
+        );
+    }
+    if let Some(from) = filter.since_from {
+        select = select.filter(C::CustomerSince.gte(from));
+    }
+    if let Some(to) = filter.since_to {
+        select = select.filter(C::CustomerSince.lt(to));
+    }
+    page::fetch(db, select, sort(order.0, order.1), page).await
 }
 
 /// The customers among `ids` that the scope allows.

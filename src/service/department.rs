@@ -34,7 +34,7 @@ pub async fn list(
     scope: DepartmentScope,
     page: PageRequest,
 ) -> Result<Page<department::Model>> {
-    page::fetch(db, scoped(scope), department::Column::Id, page).await
+    page::fetch(db, scoped(scope), crate::by_id!(department), page).await
 }
 
 /// The departments among `ids` that the scope allows.

@@ -1,35 +1,97 @@
-//! Interactions between customers and departments, under an [`OwnerScope`].
+//! Interactions between customers and departments, under an [`OwnerScope`]: lists, the
+//! department queue, and the writes (open, log, reply, note, assign, resolve, reopen, rate).
 
+use chrono::{DateTime, Utc};
 use entity::{
     enums::{Channel, InteractionKind, InteractionStatus},
     interaction,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Select};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select,
+    sea_query::{Expr, ExprTrait},
+};
 
-use super::page::{self, Page, PageRequest};
+use super::page::{self, KeyFn, KeyKind, KeyValue, Page, PageRequest, Sort};
 use crate::{Result, policy::OwnerScope};
 
-/// Filters a list of interactions.
+/// Filters a list of interactions; every field narrows the list.
 #[derive(Debug, Clone, Default)]
 pub struct InteractionFilter {
     /// Only this customer's.
     pub customer_id: Option<i32>,
     /// Only this department's.
     pub department_id: Option<i32>,
-    /// Only this channel.
-    pub channel: Option<Channel>,
-    /// Only this kind.
-    pub kind: Option<InteractionKind>,
-    /// Only this status.
-    pub status: Option<InteractionStatus>,
+    /// Only those handled by this employee.
+    pub handler_id: Option<i32>,
+    /// Only these channels.
+    pub channels: Vec<Channel>,
+    /// Only these kinds.
+    pub kinds: Vec<InteractionKind>,
+    /// Only these statuses.
+    pub statuses: Vec<InteractionStatus>,
+    /// Opened at or after.
+    pub opened_from: Option<DateTime<Utc>>,
+    /// Opened before.
+    pub opened_to: Option<DateTime<Utc>>,
+    /// Only breached (true) or only not breached (false) service levels.
+    pub sla_breached: Option<bool>,
+    /// Rated at least this (CSAT).
+    pub min_satisfaction: Option<i32>,
+    /// Rated at most this (CSAT).
+    pub max_satisfaction: Option<i32>,
 }
 
-fn scoped(scope: OwnerScope) -> Select<interaction::Entity> {
+/// Orderings of an interaction list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InteractionOrder {
+    /// By id.
+    Id,
+    /// By opening time.
+    OpenedAt,
+    /// By last change.
+    UpdatedAt,
+}
+
+fn sort(order: InteractionOrder, descending: bool) -> Sort<interaction::Entity> {
+    use interaction::Column as C;
+    let (name, column, key): (_, _, KeyFn<interaction::Model>) = match order {
+        InteractionOrder::Id => ("id", None, |m| (None, m.id)),
+        InteractionOrder::OpenedAt => ("openedAt", Some((C::OpenedAt, KeyKind::Time)), |m| {
+            (Some(KeyValue::Time(m.opened_at)), m.id)
+        }),
+        InteractionOrder::UpdatedAt => ("updatedAt", Some((C::UpdatedAt, KeyKind::Time)), |m| {
+            (Some(KeyValue::Time(m.updated_at)), m.id)
+        }),
+    };
+    Sort {
+        name,
+        column,
+        id: C::Id,
+        descending,
+        key,
+    }
+}
+
+pub(crate) fn scoped(scope: OwnerScope) -> Select<interaction::Entity> {
     let select = interaction::Entity::find();
     match scope {
         OwnerScope::All => select,
         OwnerScope::Customer(id) => select.filter(interaction::Column::CustomerId.eq(id)),
     }
+}
+
+/// Rows whose service level is breached: resolved after the due time, or still open past it.
+pub(crate) fn breached(now: DateTime<Utc>) -> Condition {
+    use interaction::Column as C;
+    Condition::all().add(C::SlaDueAt.is_not_null()).add(
+        Condition::any()
+            .add(Expr::col(C::ResolvedAt).gt(Expr::col(C::SlaDueAt)))
+            .add(
+                Condition::all()
+                    .add(C::ResolvedAt.is_null())
+                    .add(C::SlaDueAt.lt(now)),
+            ),
+    )
 }
 
 /// One interaction, if it exists inside the scope.
@@ -49,6 +111,7 @@ pub async fn list(
     db: &DatabaseConnection,
     scope: OwnerScope,
     filter: &InteractionFilter,
+    order: (InteractionOrder, bool),
     page: PageRequest,
 ) -> Result<Page<interaction::Model>> {
     use interaction::Column as C;
@@ -59,16 +122,36 @@ pub async fn list(
     if let Some(id) = filter.department_id {
         select = select.filter(C::DepartmentId.eq(id));
     }
-    if let Some(channel) = filter.channel {
-        select = select.filter(C::Channel.eq(channel));
+    if let Some(id) = filter.handler_id {
+        select = select.filter(C::HandlerId.eq(id));
     }
-    if let Some(kind) = filter.kind {
-        select = select.filter(C::Kind.eq(kind));
+    if !filter.channels.is_empty() {
+        select = select.filter(C::Channel.is_in(filter.channels.iter().copied()));
     }
-    if let Some(status) = filter.status {
-        select = select.filter(C::Status.eq(status));
+    if !filter.kinds.is_empty() {
+        select = select.filter(C::Kind.is_in(filter.kinds.iter().copied()));
     }
-    page::fetch(db, select, C::Id, page).await
+    if !filter.statuses.is_empty() {
+        select = select.filter(C::Status.is_in(filter.statuses.iter().copied()));
+    }
+    if let Some(from) = filter.opened_from {
+        select = select.filter(C::OpenedAt.gte(from));
+    }
+    if let Some(to) = filter.opened_to {
+        select = select.filter(C::OpenedAt.lt(to));
+    }
+    match filter.sla_breached {
+        Some(true) => select = select.filter(breached(Utc::now())),
+        Some(false) => select = select.filter(breached(Utc::now()).not()),
+        None => {}
+    }
+    if let Some(min) = filter.min_satisfaction {
+        select = select.filter(C::Satisfaction.gte(min));
+    }
+    if let Some(max) = filter.max_satisfaction {
+        select = select.filter(C::Satisfaction.lte(max));
+    }
+    page::fetch(db, select, sort(order.0, order.1), page).await
 }
 
 /// The interactions among `ids` that the scope allows.
@@ -111,10 +194,38 @@ pub async fn latest_per_parent(
     super::top_n_per_parent(
         db,
         scoped(scope),
-        parent_col,
+        super::Rank {
+            parent: parent_col,
+            order: C::OpenedAt,
+            id: C::Id,
+            newest_first: true,
+        },
         parent_ids,
-        C::OpenedAt,
-        C::Id,
+        limit,
+    )
+    .await
+}
+
+/// Each department's queue: its open interactions, oldest first, in one query.
+pub async fn queues(
+    db: &DatabaseConnection,
+    scope: OwnerScope,
+    department_ids: &[i32],
+    limit: u64,
+) -> Result<Vec<interaction::Model>> {
+    use interaction::Column as C;
+    let open = scoped(scope)
+        .filter(C::Status.is_in([InteractionStatus::Open, InteractionStatus::InProgress]));
+    super::top_n_per_parent(
+        db,
+        open,
+        super::Rank {
+            parent: C::DepartmentId,
+            order: C::OpenedAt,
+            id: C::Id,
+            newest_first: false,
+        },
+        department_ids,
         limit,
     )
     .await

@@ -26,16 +26,20 @@ pub async fn get(
         .await?)
 }
 
-/// A page of articles, optionally of one department.
+/// A page of articles, optionally of one department and one audience.
 pub async fn list(
     db: &DatabaseConnection,
     scope: ArticleScope,
     department_id: Option<i32>,
+    audience: Option<Audience>,
     page: PageRequest,
 ) -> Result<Page<article::Model>> {
     let mut select = scoped(scope);
+    if let Some(audience) = audience {
+        select = select.filter(article::Column::Audience.eq(audience));
+    }
     if let Some(id) = department_id {
         select = select.filter(article::Column::DepartmentId.eq(id));
     }
-    page::fetch(db, select, article::Column::Id, page).await
+    page::fetch(db, select, crate::by_id!(article), page).await
 }

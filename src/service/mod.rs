@@ -5,19 +5,39 @@
 pub mod agreement;
 pub mod audit;
 pub mod customer;
+pub mod customer_write;
 pub mod department;
+pub mod events;
 pub mod interaction;
+pub mod interaction_write;
 pub mod knowledge;
+pub mod org_write;
 pub mod page;
 pub mod product;
 pub mod purchase;
+pub mod validate;
+pub mod versioned;
 
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QueryTrait, Select,
-    sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, WindowStatement},
+    sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, LikeExpr, Order, Query, WindowStatement},
 };
 
 use crate::Result;
+
+/// Case-insensitive "contains" on a text column, with the caller's `%` and `_` taken literally.
+pub(crate) fn contains_ci<C: ColumnTrait>(col: C, text: &str) -> sea_orm::sea_query::SimpleExpr {
+    let escaped: String = text
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    Expr::expr(Func::lower(Expr::col(col.as_column_ref())))
+        .like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+}
 
 /// Loads the rows of `E` whose `id_col` is in `ids`, under an already-scoped `select`.
 pub(crate) async fn by_ids<E>(
@@ -39,28 +59,50 @@ where
         .await?)
 }
 
-/// The newest `limit` rows per parent in one statement (a `ROW_NUMBER()` window), so a nested
-/// list costs one query for the whole page of parents, not one per parent.
+/// How rows are ranked within each parent for [`top_n_per_parent`].
+pub(crate) struct Rank<C> {
+    /// The column naming the parent.
+    pub parent: C,
+    /// The ordering column.
+    pub order: C,
+    /// The id column, as tiebreaker.
+    pub id: C,
+    /// Largest `order` first.
+    pub newest_first: bool,
+}
+
+/// The first `limit` rows per parent (newest first, or oldest first) in one statement (a
+/// `ROW_NUMBER()` window), so a nested list costs one query for the whole page of parents,
+/// not one per parent.
 pub(crate) async fn top_n_per_parent<E>(
     db: &DatabaseConnection,
     select: Select<E>,
-    parent_col: E::Column,
+    rank: Rank<E::Column>,
     parents: &[i32],
-    order_col: E::Column,
-    id_col: E::Column,
     limit: u64,
 ) -> Result<Vec<E::Model>>
 where
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
 {
+    let Rank {
+        parent: parent_col,
+        order: order_col,
+        id: id_col,
+        newest_first,
+    } = rank;
+    let order = if newest_first {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
     if parents.is_empty() || limit == 0 {
         return Ok(Vec::new());
     }
     let mut window = WindowStatement::partition_by(parent_col);
     window
-        .order_by(order_col, Order::Desc)
-        .order_by(id_col, Order::Desc);
+        .order_by(order_col, order.clone())
+        .order_by(id_col, order);
     let mut inner = select
         .filter(parent_col.is_in(parents.iter().copied()))
         .into_query();

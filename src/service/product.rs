@@ -26,13 +26,23 @@ pub async fn get(
         .await?)
 }
 
-/// A page of products.
+/// A page of products, optionally those whose name, SKU or description contains `search`.
 pub async fn list(
     db: &DatabaseConnection,
     scope: ProductScope,
+    search: Option<&str>,
     page: PageRequest,
 ) -> Result<Page<product::Model>> {
-    page::fetch(db, scoped(scope), product::Column::Id, page).await
+    let mut select = scoped(scope);
+    if let Some(text) = search {
+        select = select.filter(
+            sea_orm::Condition::any()
+                .add(super::contains_ci(product::Column::Name, text))
+                .add(super::contains_ci(product::Column::Sku, text))
+                .add(super::contains_ci(product::Column::Description, text)),
+        );
+    }
+    page::fetch(db, select, crate::by_id!(product), page).await
 }
 
 /// The products among `ids` that the scope allows.

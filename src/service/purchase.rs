@@ -25,7 +25,7 @@ pub async fn list(
     if let Some(id) = customer_id {
         select = select.filter(purchase::Column::CustomerId.eq(id));
     }
-    page::fetch(db, select, purchase::Column::Id, page).await
+    page::fetch(db, select, crate::by_id!(purchase), page).await
 }
 
 /// The newest `limit` purchases of each customer, in one query.
@@ -39,10 +39,13 @@ pub async fn latest_per_customer(
     super::top_n_per_parent(
         db,
         scoped(scope),
-        C::CustomerId,
+        super::Rank {
+            parent: C::CustomerId,
+            order: C::PurchasedAt,
+            id: C::Id,
+            newest_first: true,
+        },
         customer_ids,
-        C::PurchasedAt,
-        C::Id,
         limit,
     )
     .await

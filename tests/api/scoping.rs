@@ -45,7 +45,7 @@ both_backends! {
         let missing = app.gql("{ interaction(id: \"999999\") { id } }", Some(&client)).await;
         assert_eq!(theirs, missing);
         // Filtering by another customer's id yields nothing rather than their rows.
-        let data = app.data("{ interactions(customerId: \"1\") { totalCount } }", Some(&client)).await;
+        let data = app.data("{ interactions(filter: {customerId: \"1\"}) { totalCount } }", Some(&client)).await;
         assert_eq!(data["interactions"]["totalCount"], 0);
     }
 
@@ -75,7 +75,7 @@ both_backends! {
     async fn employees_see_every_customer_and_the_internal_web(backend) {
         let app = TestApp::seeded(backend).await;
         let data = app.data(
-            "{ customers { totalCount } internal: customers(kind: INTERNAL) { totalCount }
+            "{ customers { totalCount } internal: customers(filter: {kind: INTERNAL}) { totalCount }
                departments(first: 100) { edges { node { name members { name } serviceAgreements { service provider { name } consumer { name } } } } }
                knowledgeArticles(first: 100) { totalCount } }",
             Some(&app.employee()),

@@ -7,7 +7,7 @@ use async_graphql::{
 
 use crate::{
     Result,
-    service::page::{Page, TotalCount, encode_cursor},
+    service::page::{Page, TotalCount},
 };
 
 /// Extra connection fields: the size of the whole filtered set, counted only when asked.
@@ -22,11 +22,7 @@ impl Totals {
 }
 
 /// Builds a connection from a page, wrapping each row into its output type.
-pub fn connection<M, N>(
-    page: Page<M>,
-    id_of: fn(&M) -> i32,
-    wrap: fn(M) -> N,
-) -> Connection<String, N, Totals>
+pub fn connection<M, N>(page: Page<M>, wrap: fn(M) -> N) -> Connection<String, N, Totals>
 where
     N: OutputType,
 {
@@ -35,7 +31,7 @@ where
     conn.edges.extend(
         page.items
             .into_iter()
-            .map(|row| Edge::new(encode_cursor(id_of(&row)), wrap(row))),
+            .map(|(cursor, row)| Edge::new(cursor, wrap(row))),
     );
     conn
 }

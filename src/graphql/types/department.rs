@@ -59,6 +59,26 @@ impl Department {
         let rows = loaders(ctx)?.members.load_one(self.0.id).await?;
         Ok(rows.unwrap_or_default().into_iter().map(Customer).collect())
     }
+    /// Optimistic-locking version; send it back with updates.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Open interactions, oldest first: the work waiting for this department.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn queue(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "How many, at most 100.")] first: i32,
+    ) -> Result<Vec<Interaction>> {
+        let key = (self.0.id, nested_limit(first)?);
+        let rows = loaders(ctx)?.queue.load_one(key).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Interaction)
+            .collect())
+    }
     /// Yearly budget, in currency units.
     #[graphql(visible = "crate::policy::visible::manager")]
     async fn budget(&self) -> f64 {

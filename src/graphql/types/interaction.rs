@@ -4,7 +4,10 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use entity::interaction;
 
-use super::{Channel, Customer, Department, InteractionKind, InteractionStatus, nested_limit};
+use super::{
+    Channel, Customer, Department, InteractionKind, InteractionMessage, InteractionStatus,
+    nested_limit,
+};
 use crate::{Result, graphql::context::loaders};
 
 /// A request, incident, complaint, purchase, feedback or inquiry.
@@ -123,6 +126,18 @@ impl Interaction {
             .unwrap_or_default()
             .into_iter()
             .map(Interaction)
+            .collect())
+    }
+    /// Replies (and, for employees, internal notes), oldest first.
+    async fn messages(&self, ctx: &Context<'_>) -> Result<Vec<InteractionMessage>> {
+        let rows = loaders(ctx)?.messages.load_one(self.0.id).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(|row| InteractionMessage {
+                row,
+                customer_id: self.0.customer_id,
+            })
             .collect())
     }
 }

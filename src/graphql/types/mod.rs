@@ -10,7 +10,10 @@ mod connection;
 mod customer;
 mod department;
 mod enums;
+mod inputs;
 mod interaction;
+mod message;
+mod mutation_inputs;
 mod product;
 mod purchase;
 
@@ -22,7 +25,10 @@ pub use connection::{Totals, connection};
 pub use customer::Customer;
 pub use department::Department;
 pub use enums::*;
+pub use inputs::*;
 pub use interaction::Interaction;
+pub use message::InteractionMessage;
+pub use mutation_inputs::*;
 pub use product::Product;
 pub use purchase::Purchase;
 
@@ -33,6 +39,11 @@ use crate::{Error, Result};
 /// Turns cents into currency units for display.
 pub(crate) fn money(cents: i64) -> f64 {
     cents as f64 / 100.0
+}
+
+/// Turns a money amount from an input into cents.
+pub(crate) fn money_in(field: &str, amount: f64) -> Result<i64> {
+    crate::service::validate::money(field, amount)
 }
 
 /// Parses a GraphQL `ID` argument into a row id.

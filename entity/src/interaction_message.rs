@@ -1,0 +1,31 @@
+//! A message on an interaction: a public reply the customer sees, or an internal note.
+
+use sea_orm::entity::prelude::*;
+
+/// A stored message.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "interaction_message")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub interaction_id: i32,
+    /// The customer (external or employee) who wrote it.
+    pub author_id: i32,
+    pub body: String,
+    /// Internal notes are for employees only.
+    pub internal: bool,
+    pub created_at: DateTimeUtc,
+}
+
+/// Relations of a message.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::interaction::Entity",
+        from = "Column::InteractionId",
+        to = "super::interaction::Column::Id"
+    )]
+    Interaction,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

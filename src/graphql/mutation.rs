@@ -1,0 +1,335 @@
+//! The root `Mutation`. Each resolver asks `policy` who may do it and under which scope, then
+//! calls one service function; rules and SQL live in the service layer.
+
+use async_graphql::{Context, ID, Object};
+
+use super::{
+    context::{caller, db},
+    types::*,
+};
+use crate::{
+    Error, Result, policy,
+    service::{
+        customer_write,
+        events::EventBus,
+        interaction_write::{self, NewInteraction, Transition},
+        org_write,
+    },
+};
+
+/// Root of every write.
+pub struct Mutation;
+
+fn bus<'a>(ctx: &Context<'a>) -> Result<&'a EventBus> {
+    ctx.data::<EventBus>()
+        .map_err(|_| Error::internal("schema data", "event bus missing"))
+}
+
+#[Object]
+impl Mutation {
+    /// Opens an interaction for yourself. Outsiders can only reach customer-facing departments;
+    /// employees can ask any department (IT, HR…).
+    async fn open_interaction(
+        &self,
+        ctx: &Context<'_>,
+        input: OpenInteractionInput,
+    ) -> Result<Interaction> {
+        let (customer_id, external_only) = policy::open_interaction_rule(caller(ctx))?;
+        let department_id = parse_id("input.departmentId", &input.department_id)?;
+        let row = interaction_write::log_or_open(
+            db(ctx)?,
+            bus(ctx)?,
+            NewInteraction {
+                customer_id,
+                department_id,
+                handler_id: None,
+                channel: input.channel.into(),
+                kind: input.kind.into(),
+                subject: input.subject,
+                summary: input.summary,
+                internal_note: None,
+                sla_due_at: None,
+                related_to_id: None,
+            },
+            external_only,
+        )
+        .await?;
+        Ok(Interaction(row))
+    }
+
+    /// Adds a public reply to an interaction you may see.
+    async fn add_reply(
+        &self,
+        ctx: &Context<'_>,
+        interaction_id: ID,
+        body: String,
+    ) -> Result<InteractionMessage> {
+        let viewer = policy::require_signed_in(caller(ctx))?;
+        let scope = policy::owner_scope(caller(ctx)).ok_or(Error::NotFound {
+            what: "interaction",
+        })?;
+        let id = parse_id("interactionId", &interaction_id)?;
+        let (row, customer_id) = interaction_write::add_message(
+            db(ctx)?,
+            bus(ctx)?,
+            scope,
+            viewer.customer_id,
+            id,
+            &body,
+            false,
+        )
+        .await?;
+        Ok(InteractionMessage { row, customer_id })
+    }
+
+    /// Rates one of your own resolved interactions (CSAT 1–5, optionally NPS 0–10), once.
+    async fn rate_interaction(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        satisfaction: i32,
+        nps: Option<i32>,
+    ) -> Result<Interaction> {
+        let scope = policy::rating_scope(caller(ctx))?;
+        let id = parse_id("id", &id)?;
+        let row =
+            interaction_write::rate(db(ctx)?, bus(ctx)?, scope, id, satisfaction, nps).await?;
+        Ok(Interaction(row))
+    }
+
+    /// Updates your own contact details.
+    async fn update_my_contact(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateMyContactInput,
+    ) -> Result<Customer> {
+        let viewer = policy::require_signed_in(caller(ctx))?;
+        let row = customer_write::update_contact(
+            db(ctx)?,
+            viewer.customer_id,
+            input.expected_version,
+            input.email,
+            input.phone,
+            input.organization,
+        )
+        .await?;
+        Ok(Customer(row))
+    }
+
+    /// Creates a customer.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn create_customer(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCustomerInput,
+    ) -> Result<Customer> {
+        policy::require_internal(caller(ctx))?;
+        Ok(Customer(
+            customer_write::create(db(ctx)?, input.into_new()?).await?,
+        ))
+    }
+
+    /// Updates a customer that is still at `expectedVersion`.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn update_customer(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        input: UpdateCustomerInput,
+    ) -> Result<Customer> {
+        policy::require_internal(caller(ctx))?;
+        let id = parse_id("id", &id)?;
+        let row =
+            customer_write::update(db(ctx)?, id, expected_version, input.into_patch()?).await?;
+        Ok(Customer(row))
+    }
+
+    /// Logs an interaction for any customer.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn log_interaction(
+        &self,
+        ctx: &Context<'_>,
+        input: LogInteractionInput,
+    ) -> Result<Interaction> {
+        policy::require_internal(caller(ctx))?;
+        let id = |field: &str, id: Option<ID>| id.map(|id| parse_id(field, &id)).transpose();
+        let new = NewInteraction {
+            customer_id: parse_id("input.customerId", &input.customer_id)?,
+            department_id: parse_id("input.departmentId", &input.department_id)?,
+            handler_id: id("input.handlerId", input.handler_id)?,
+            channel: input.channel.into(),
+            kind: input.kind.into(),
+            subject: input.subject,
+            summary: input.summary,
+            internal_note: input.internal_note,
+            sla_due_at: input.sla_due_at,
+            related_to_id: id("input.relatedToId", input.related_to_id)?,
+        };
+        Ok(Interaction(
+            interaction_write::log_or_open(db(ctx)?, bus(ctx)?, new, false).await?,
+        ))
+    }
+
+    /// Adds an internal note (employees only ever see it).
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn add_internal_note(
+        &self,
+        ctx: &Context<'_>,
+        interaction_id: ID,
+        body: String,
+    ) -> Result<InteractionMessage> {
+        let viewer = policy::require_internal(caller(ctx))?;
+        let id = parse_id("interactionId", &interaction_id)?;
+        let scope = policy::owner_scope(caller(ctx)).ok_or(Error::NotFound {
+            what: "interaction",
+        })?;
+        let (row, customer_id) = interaction_write::add_message(
+            db(ctx)?,
+            bus(ctx)?,
+            scope,
+            viewer.customer_id,
+            id,
+            &body,
+            true,
+        )
+        .await?;
+        Ok(InteractionMessage { row, customer_id })
+    }
+
+    /// Hands an interaction to an employee.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn assign_interaction(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        handler_id: ID,
+    ) -> Result<Interaction> {
+        policy::require_internal(caller(ctx))?;
+        let handler = parse_id("handlerId", &handler_id)?;
+        transition(ctx, id, expected_version, Transition::Assign(handler)).await
+    }
+
+    /// Marks an interaction resolved.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn resolve_interaction(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+    ) -> Result<Interaction> {
+        policy::require_internal(caller(ctx))?;
+        transition(ctx, id, expected_version, Transition::Resolve).await
+    }
+
+    /// Opens a resolved or closed interaction again.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn reopen_interaction(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+    ) -> Result<Interaction> {
+        policy::require_internal(caller(ctx))?;
+        transition(ctx, id, expected_version, Transition::Reopen).await
+    }
+
+    /// Archives a resolved interaction.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn close_interaction(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+    ) -> Result<Interaction> {
+        policy::require_internal(caller(ctx))?;
+        transition(ctx, id, expected_version, Transition::Close).await
+    }
+
+    /// Creates a department.
+    #[graphql(visible = "crate::policy::visible::manager")]
+    async fn create_department(
+        &self,
+        ctx: &Context<'_>,
+        input: DepartmentFields,
+    ) -> Result<Department> {
+        policy::require_manager(caller(ctx))?;
+        Ok(Department(
+            org_write::create_department(db(ctx)?, input.into_input()?).await?,
+        ))
+    }
+
+    /// Updates a department that is still at `expectedVersion`.
+    #[graphql(visible = "crate::policy::visible::manager")]
+    async fn update_department(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        input: DepartmentFields,
+    ) -> Result<Department> {
+        policy::require_manager(caller(ctx))?;
+        let id = parse_id("id", &id)?;
+        Ok(Department(
+            org_write::update_department(db(ctx)?, id, expected_version, input.into_input()?)
+                .await?,
+        ))
+    }
+
+    /// Creates a service agreement between two departments.
+    #[graphql(visible = "crate::policy::visible::manager")]
+    async fn create_service_agreement(
+        &self,
+        ctx: &Context<'_>,
+        input: ServiceAgreementInput,
+    ) -> Result<ServiceAgreement> {
+        policy::require_manager(caller(ctx))?;
+        Ok(ServiceAgreement(
+            org_write::create_agreement(db(ctx)?, input.into_input()?).await?,
+        ))
+    }
+
+    /// Updates a service agreement that is still at `expectedVersion`.
+    #[graphql(visible = "crate::policy::visible::manager")]
+    async fn update_service_agreement(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        input: ServiceAgreementInput,
+    ) -> Result<ServiceAgreement> {
+        policy::require_manager(caller(ctx))?;
+        let id = parse_id("id", &id)?;
+        Ok(ServiceAgreement(
+            org_write::update_agreement(db(ctx)?, id, expected_version, input.into_input()?)
+                .await?,
+        ))
+    }
+
+    /// Deletes a service agreement that is still at `expectedVersion`; true when deleted.
+    #[graphql(visible = "crate::policy::visible::manager")]
+    async fn delete_service_agreement(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+    ) -> Result<bool> {
+        policy::require_manager(caller(ctx))?;
+        let id = parse_id("id", &id)?;
+        org_write::delete_agreement(db(ctx)?, id, expected_version).await?;
+        Ok(true)
+    }
+}
+
+async fn transition(
+    ctx: &Context<'_>,
+    id: ID,
+    expected_version: i32,
+    change: Transition,
+) -> Result<Interaction> {
+    let id = parse_id("id", &id)?;
+    let row =
+        interaction_write::transition(db(ctx)?, bus(ctx)?, id, expected_version, change).await?;
+    Ok(Interaction(row))
+}

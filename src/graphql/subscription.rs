@@ -1,0 +1,123 @@
+//! The root `Subscription`: live interaction changes over graphql-ws, scoped by the same policy
+//! as reads. Each event is re-read under the subscriber's scope, so a client only ever
+//! receives its own interactions and never a field its tier cannot see.
+
+use std::time::Duration;
+
+use async_graphql::{Context, ID, Subscription};
+use futures_util::{Stream, stream};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::{
+    context::{caller, db, signed_in},
+    types::{Interaction, parse_id},
+};
+use crate::{
+    Error, Result,
+    auth::Caller,
+    policy,
+    service::{
+        self,
+        events::{Change, EventBus},
+    },
+};
+
+/// Root of every subscription.
+pub struct Subscription;
+
+/// What happened to an interaction.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InteractionChangeKind {
+    /// Opened or logged.
+    Opened,
+    /// Status, handler or notes changed.
+    Updated,
+    /// A public reply was added.
+    Replied,
+    /// An internal note was added.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    NoteAdded,
+    /// The customer rated it.
+    Rated,
+}
+
+impl From<Change> for InteractionChangeKind {
+    fn from(change: Change) -> Self {
+        match change {
+            Change::Opened => Self::Opened,
+            Change::Updated => Self::Updated,
+            Change::Replied => Self::Replied,
+            Change::NoteAdded => Self::NoteAdded,
+            Change::Rated => Self::Rated,
+        }
+    }
+}
+
+/// One change, with the interaction as it is now.
+#[derive(async_graphql::SimpleObject)]
+pub struct InteractionChange {
+    /// What happened.
+    pub change: InteractionChangeKind,
+    /// The interaction after the change.
+    pub interaction: Interaction,
+}
+
+#[Subscription]
+impl Subscription {
+    /// Changes to interactions the caller may see, optionally of one department or customer.
+    /// The stream ends when the caller's token expires.
+    async fn interaction_changed(
+        &self,
+        ctx: &Context<'_>,
+        department_id: Option<ID>,
+        customer_id: Option<ID>,
+    ) -> Result<impl Stream<Item = Result<InteractionChange>> + use<>> {
+        let caller: Caller = caller(ctx).clone();
+        let scope = signed_in(policy::owner_scope(&caller))?;
+        let department_id = department_id
+            .map(|id| parse_id("departmentId", &id))
+            .transpose()?;
+        let customer_id = customer_id
+            .map(|id| parse_id("customerId", &id))
+            .transpose()?;
+        let db = db(ctx)?.clone();
+        let receiver = ctx
+            .data::<EventBus>()
+            .map_err(|_| Error::internal("schema data", "event bus missing"))?
+            .subscribe();
+        let expires_at = caller.viewer().map_or(0, |v| v.expires_at);
+        let state = (receiver, db, caller);
+        let events = stream::unfold(state, move |(mut receiver, db, caller)| async move {
+            loop {
+                let now = chrono::Utc::now().timestamp();
+                let left = Duration::from_secs(u64::try_from(expires_at - now).unwrap_or(0));
+                let event = match tokio::time::timeout(left, receiver.recv()).await {
+                    Err(_) => return None, // the token expired: end the stream
+                    Ok(Err(RecvError::Closed)) => return None,
+                    Ok(Err(RecvError::Lagged(skipped))) => {
+                        tracing::warn!(skipped, "a subscriber fell behind; events skipped");
+                        continue;
+                    }
+                    Ok(Ok(event)) => event,
+                };
+                if department_id.is_some_and(|d| d != event.department_id)
+                    || customer_id.is_some_and(|c| c != event.customer_id)
+                    || !policy::event_visible(&caller, event.change)
+                {
+                    continue;
+                }
+                let row = service::interaction::get(&db, scope, event.interaction_id).await;
+                let item = match row {
+                    Ok(Some(row)) => Ok(InteractionChange {
+                        change: event.change.into(),
+                        interaction: Interaction(row),
+                    }),
+                    Ok(None) => continue, // outside the subscriber's scope
+                    Err(err) => Err(err),
+                };
+                return Some((item, (receiver, db, caller)));
+            }
+        });
+        Ok(events)
+    }
+}

@@ -1,0 +1,231 @@
+//! Writes on customers: employees create and update any customer; every signed-in caller
+//! updates its own contact details. Updates are optimistic-locked.
+
+use chrono::{NaiveDate, Utc};
+use entity::{
+    customer, department,
+    enums::{CustomerKind, CustomerStatus, Segment},
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
+
+use super::{validate, versioned};
+use crate::{Error, Result};
+
+const DUPLICATE_EMAIL: &str = "another customer already uses this e-mail address";
+
+/// Fields of a new customer.
+#[derive(Debug, Clone)]
+pub struct NewCustomer {
+    /// Segment; the kind follows from it.
+    pub segment: Segment,
+    /// Full name.
+    pub name: String,
+    /// Organisation.
+    pub organization: Option<String>,
+    /// Contact e-mail, unique.
+    pub email: String,
+    /// Contact phone.
+    pub phone: Option<String>,
+    /// Relationship status.
+    pub status: CustomerStatus,
+    /// Notes for employees.
+    pub internal_notes: Option<String>,
+    /// Department, for employees.
+    pub department_id: Option<i32>,
+    /// Job title, for employees.
+    pub title: Option<String>,
+    /// Hire date, for employees.
+    pub hire_date: Option<NaiveDate>,
+}
+
+/// Changes to a customer; `None` leaves a field as it is, an empty text clears it.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerPatch {
+    /// New segment (must keep the kind).
+    pub segment: Option<Segment>,
+    /// New name.
+    pub name: Option<String>,
+    /// New organisation.
+    pub organization: Option<String>,
+    /// New e-mail.
+    pub email: Option<String>,
+    /// New phone.
+    pub phone: Option<String>,
+    /// New status.
+    pub status: Option<CustomerStatus>,
+    /// New internal notes.
+    pub internal_notes: Option<String>,
+    /// New department.
+    pub department_id: Option<i32>,
+    /// New title.
+    pub title: Option<String>,
+}
+
+async fn check_department(db: &DatabaseConnection, id: Option<i32>, field: &str) -> Result<()> {
+    if let Some(id) = id
+        && department::Entity::find_by_id(id).one(db).await?.is_none()
+    {
+        return Err(Error::bad_input(field, "no such department"));
+    }
+    Ok(())
+}
+
+/// Creates a customer.
+pub async fn create(db: &DatabaseConnection, input: NewCustomer) -> Result<customer::Model> {
+    let kind = input.segment.kind();
+    if kind == CustomerKind::External && input.department_id.is_some() {
+        return Err(Error::bad_input(
+            "input.departmentId",
+            "only internal customers belong to a department",
+        ));
+    }
+    check_department(db, input.department_id, "input.departmentId").await?;
+    let now = Utc::now();
+    customer::ActiveModel {
+        kind: Set(kind),
+        segment: Set(input.segment),
+        name: Set(validate::text("input.name", &input.name, 200)?),
+        organization: Set(validate::optional_text(
+            "input.organization",
+            input.organization.as_deref(),
+            200,
+        )?),
+        email: Set(validate::email("input.email", &input.email)?),
+        phone: Set(validate::optional_text(
+            "input.phone",
+            input.phone.as_deref(),
+            40,
+        )?),
+        status: Set(input.status),
+        customer_since: Set(now),
+        lifetime_value_cents: Set(0),
+        health_score: Set(70),
+        internal_notes: Set(validate::optional_text(
+            "input.internalNotes",
+            input.internal_notes.as_deref(),
+            5000,
+        )?),
+        department_id: Set(input.department_id),
+        title: Set(validate::optional_text(
+            "input.title",
+            input.title.as_deref(),
+            120,
+        )?),
+        hire_date: Set(input.hire_date),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(|e| versioned::unique_violation(e, DUPLICATE_EMAIL))
+}
+
+/// Updates customer `id` if it is still at version `expected`.
+pub async fn update(
+    db: &DatabaseConnection,
+    id: i32,
+    expected: i32,
+    patch: CustomerPatch,
+) -> Result<customer::Model> {
+    let current = customer::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound { what: "customer" })?;
+    let mut am = customer::ActiveModel {
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    if let Some(segment) = patch.segment {
+        if segment.kind() != current.kind {
+            return Err(Error::bad_input(
+                "input.segment",
+                "must belong to the customer's kind",
+            ));
+        }
+        am.segment = Set(segment);
+    }
+    if let Some(name) = &patch.name {
+        am.name = Set(validate::text("input.name", name, 200)?);
+    }
+    if let Some(org) = &patch.organization {
+        am.organization = Set(validate::optional_text(
+            "input.organization",
+            Some(org),
+            200,
+        )?);
+    }
+    if let Some(email) = &patch.email {
+        let email = validate::email("input.email", email)?;
+        let taken = customer::Entity::find()
+            .filter(customer::Column::Email.eq(email.as_str()))
+            .filter(customer::Column::Id.ne(id))
+            .one(db)
+            .await?;
+        if taken.is_some() {
+            return Err(Error::Conflict(DUPLICATE_EMAIL.into()));
+        }
+        am.email = Set(email);
+    }
+    if let Some(phone) = &patch.phone {
+        am.phone = Set(validate::optional_text("input.phone", Some(phone), 40)?);
+    }
+    if let Some(status) = patch.status {
+        am.status = Set(status);
+    }
+    if let Some(notes) = &patch.internal_notes {
+        am.internal_notes = Set(validate::optional_text(
+            "input.internalNotes",
+            Some(notes),
+            5000,
+        )?);
+    }
+    if let Some(dept) = patch.department_id {
+        if current.kind == CustomerKind::External {
+            return Err(Error::bad_input(
+                "input.departmentId",
+                "only internal customers belong to a department",
+            ));
+        }
+        check_department(db, Some(dept), "input.departmentId").await?;
+        am.department_id = Set(Some(dept));
+    }
+    if let Some(title) = &patch.title {
+        am.title = Set(validate::optional_text("input.title", Some(title), 120)?);
+    }
+    versioned::update::<customer::Entity, _>(
+        db,
+        am,
+        customer::Column::Id,
+        customer::Column::Version,
+        id,
+        expected,
+        "customer",
+    )
+    .await?;
+    customer::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound { what: "customer" })
+}
+
+/// Updates the caller's own contact details: the only customer fields a client may change.
+pub async fn update_contact(
+    db: &DatabaseConnection,
+    own_id: i32,
+    expected: i32,
+    email: Option<String>,
+    phone: Option<String>,
+    organization: Option<String>,
+) -> Result<customer::Model> {
+    let patch = CustomerPatch {
+        email,
+        phone,
+        organization,
+        ..Default::default()
+    };
+    update(db, own_id, expected, patch).await
+}

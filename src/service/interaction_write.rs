@@ -1,0 +1,437 @@
+//! Writes on interactions: clients open and rate their own and reply to them; employees log,
+//! note, assign, resolve and reopen. Every write runs in a transaction and publishes an event.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{
+    customer, department,
+    enums::{Channel, CustomerKind, InteractionKind, InteractionStatus},
+    interaction, interaction_message, service_agreement,
+};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    sea_query::{Expr, ExprTrait},
+};
+
+use super::{
+    events::{self, Change, EventBus, InteractionEvent},
+    validate, versioned,
+};
+use crate::{Error, Result, policy::OwnerScope};
+
+/// Service level for external customers when no internal agreement applies.
+const EXTERNAL_SLA_HOURS: i64 = 48;
+/// Longest subject.
+pub const MAX_SUBJECT: usize = 200;
+/// Longest summary, message or note.
+pub const MAX_BODY: usize = 5000;
+
+/// What a new interaction says.
+#[derive(Debug, Clone)]
+pub struct NewInteraction {
+    /// Whose it is.
+    pub customer_id: i32,
+    /// Which department handles it.
+    pub department_id: i32,
+    /// Which employee handles it.
+    pub handler_id: Option<i32>,
+    /// How it arrived.
+    pub channel: Channel,
+    /// What it is.
+    pub kind: InteractionKind,
+    /// One line.
+    pub subject: String,
+    /// What the customer sees.
+    pub summary: String,
+    /// What only employees see.
+    pub internal_note: Option<String>,
+    /// When it is due; derived from the service agreement when absent.
+    pub sla_due_at: Option<DateTime<Utc>>,
+    /// What caused it.
+    pub related_to_id: Option<i32>,
+}
+
+fn event(row: &interaction::Model, change: Change) -> InteractionEvent {
+    InteractionEvent {
+        interaction_id: row.id,
+        customer_id: row.customer_id,
+        department_id: row.department_id,
+        change,
+    }
+}
+
+async fn department(db: &impl ConnectionTrait, id: i32) -> Result<department::Model> {
+    department::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound { what: "department" })
+}
+
+/// The due time: the turnaround of the agreement between the department and the customer's
+/// own department for internal customers, a fixed service level for external ones.
+async fn due_at(
+    db: &impl ConnectionTrait,
+    customer: &customer::Model,
+    department_id: i32,
+    opened: DateTime<Utc>,
+) -> Result<DateTime<Utc>> {
+    let mut hours = EXTERNAL_SLA_HOURS;
+    if customer.kind == CustomerKind::Internal
+        && let Some(consumer) = customer.department_id
+        && let Some(agreement) = service_agreement::Entity::find()
+            .filter(service_agreement::Column::ProviderDepartmentId.eq(department_id))
+            .filter(service_agreement::Column::ConsumerDepartmentId.eq(consumer))
+            .one(db)
+            .await?
+    {
+        hours = i64::from(agreement.target_turnaround_hours);
+    }
+    Ok(opened + Duration::hours(hours))
+}
+
+async fn insert(
+    db: &DatabaseConnection,
+    bus: &EventBus,
+    input: NewInteraction,
+    require_external_department: bool,
+) -> Result<interaction::Model> {
+    let subject = validate::text("input.subject", &input.subject, MAX_SUBJECT)?;
+    let summary = validate::text("input.summary", &input.summary, MAX_BODY)?;
+    let note = validate::optional_text(
+        "input.internalNote",
+        input.internal_note.as_deref(),
+        MAX_BODY,
+    )?;
+    let txn = events::begin(db).await?;
+    let dept = department(&txn, input.department_id).await?;
+    if require_external_department && !dept.serves_external {
+        // Internal departments do not exist for outsiders: same answer as a missing one.
+        return Err(Error::NotFound { what: "department" });
+    }
+    let customer = customer::Entity::find_by_id(input.customer_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound { what: "customer" })?;
+    if let Some(handler) = input.handler_id {
+        let employee = customer::Entity::find_by_id(handler).one(&txn).await?;
+        if !employee.is_some_and(|e| e.kind == CustomerKind::Internal && e.department_id.is_some())
+        {
+            return Err(Error::bad_input("input.handlerId", "is not an employee"));
+        }
+    }
+    if let Some(related) = input.related_to_id
+        && interaction::Entity::find_by_id(related)
+            .one(&txn)
+            .await?
+            .is_none()
+    {
+        return Err(Error::bad_input("input.relatedToId", "no such interaction"));
+    }
+    let now = Utc::now();
+    let due = match input.sla_due_at {
+        Some(due) if due <= now => {
+            return Err(Error::bad_input("input.slaDueAt", "must be in the future"));
+        }
+        Some(due) => due,
+        None => due_at(&txn, &customer, dept.id, now).await?,
+    };
+    let row = interaction::ActiveModel {
+        customer_id: Set(customer.id),
+        department_id: Set(dept.id),
+        handler_id: Set(input.handler_id),
+        channel: Set(input.channel),
+        kind: Set(input.kind),
+        subject: Set(subject),
+        summary: Set(summary),
+        internal_note: Set(note),
+        status: Set(if input.handler_id.is_some() {
+            InteractionStatus::InProgress
+        } else {
+            InteractionStatus::Open
+        }),
+        opened_at: Set(now),
+        resolved_at: Set(None),
+        sla_due_at: Set(Some(due)),
+        satisfaction: Set(None),
+        nps: Set(None),
+        related_to_id: Set(input.related_to_id),
+        version: Set(1),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    bus.commit(txn, vec![event(&row, Change::Opened)]).await?;
+    Ok(row)
+}
+
+/// Inserts an interaction; with `external_only` the department must be customer-facing (the
+/// rule for outsiders, to whom internal departments do not exist).
+pub async fn log_or_open(
+    db: &DatabaseConnection,
+    bus: &EventBus,
+    input: NewInteraction,
+    external_only: bool,
+) -> Result<interaction::Model> {
+    insert(db, bus, input, external_only).await
+}
+
+/// Adds a public reply or an internal note, on an interaction inside `scope`; returns the
+/// message and the interaction's customer id.
+pub async fn add_message(
+    db: &DatabaseConnection,
+    bus: &EventBus,
+    scope: OwnerScope,
+    author_id: i32,
+    interaction_id: i32,
+    body: &str,
+    internal: bool,
+) -> Result<(interaction_message::Model, i32)> {
+    let body = validate::text("body", body, MAX_BODY)?;
+    let txn = events::begin(db).await?;
+    let row = super::interaction::scoped(scope)
+        .filter(interaction::Column::Id.eq(interaction_id))
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound {
+            what: "interaction",
+        })?;
+    let now = Utc::now();
+    let message = interaction_message::ActiveModel {
+        interaction_id: Set(row.id),
+        author_id: Set(author_id),
+        body: Set(body),
+        internal: Set(internal),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    interaction::Entity::update_many()
+        .col_expr(interaction::Column::UpdatedAt, now.into())
+        .filter(interaction::Column::Id.eq(row.id))
+        .exec(&txn)
+        .await?;
+    let change = if internal {
+        Change::NoteAdded
+    } else {
+        Change::Replied
+    };
+    bus.commit(txn, vec![event(&row, change)]).await?;
+    Ok((message, row.customer_id))
+}
+
+/// A change an employee makes to an interaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    /// Hand it to an employee; an open interaction becomes in progress.
+    Assign(i32),
+    /// Mark it resolved now.
+    Resolve,
+    /// Open a resolved or closed one again.
+    Reopen,
+    /// Archive a resolved one.
+    Close,
+}
+
+/// Applies a [`Transition`] if the interaction is still at `expected` version.
+pub async fn transition(
+    db: &DatabaseConnection,
+    bus: &EventBus,
+    id: i32,
+    expected: i32,
+    change: Transition,
+) -> Result<interaction::Model> {
+    use InteractionStatus::*;
+    let txn = events::begin(db).await?;
+    let row = interaction::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound {
+            what: "interaction",
+        })?;
+    let now = Utc::now();
+    let mut am = interaction::ActiveModel {
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    match change {
+        Transition::Assign(handler) => {
+            let employee = customer::Entity::find_by_id(handler).one(&txn).await?;
+            if !employee
+                .is_some_and(|e| e.kind == CustomerKind::Internal && e.department_id.is_some())
+            {
+                return Err(Error::bad_input("handlerId", "is not an employee"));
+            }
+            am.handler_id = Set(Some(handler));
+            if row.status == Open {
+                am.status = Set(InProgress);
+            }
+        }
+        Transition::Resolve => {
+            if !matches!(row.status, Open | InProgress) {
+                return Err(Error::Conflict(
+                    "only an open interaction can be resolved".into(),
+                ));
+            }
+            am.status = Set(Resolved);
+            am.resolved_at = Set(Some(now));
+        }
+        Transition::Reopen => {
+            if !matches!(row.status, Resolved | Closed) {
+                return Err(Error::Conflict(
+                    "only a resolved or closed interaction can be reopened".into(),
+                ));
+            }
+            am.status = Set(Open);
+            am.resolved_at = Set(None);
+        }
+        Transition::Close => {
+            if row.status != Resolved {
+                return Err(Error::Conflict(
+                    "only a resolved interaction can be closed".into(),
+                ));
+            }
+            am.status = Set(Closed);
+        }
+    }
+    versioned::update::<interaction::Entity, _>(
+        &txn,
+        am,
+        interaction::Column::Id,
+        interaction::Column::Version,
+        id,
+        expected,
+        "interaction",
+    )
+    .await?;
+    let row = reload(&txn, id).await?;
+    bus.commit(txn, vec![event(&row, Change::Updated)]).await?;
+    Ok(row)
+}
+
+/// Replaces the internal note of an interaction at `expected` version.
+pub async fn set_internal_note(
+    db: &DatabaseConnection,
+    bus: &EventBus,
+    id: i32,
+    expected: i32,
+    note: Option<&str>,
+) -> Result<interaction::Model> {
+    let note = validate::optional_text("internalNote", note, MAX_BODY)?;
+    let txn = events::begin(db).await?;
+    if interaction::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .is_none()
+    {
+        return Err(Error::NotFound {
+            what: "interaction",
+        });
+    }
+    let am = interaction::ActiveModel {
+        internal_note: Set(note),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    versioned::update::<interaction::Entity, _>(
+        &txn,
+        am,
+        interaction::Column::Id,
+        interaction::Column::Version,
+        id,
+        expected,
+        "interaction",
+    )
+    .await?;
+    let row = reload(&txn, id).await?;
+    bus.commit(txn, vec![event(&row, Change::Updated)]).await?;
+    Ok(row)
+}
+
+/// A client rates its own resolved interaction, once.
+pub async fn rate(
+    db: &DatabaseConnection,
+    bus: &EventBus,
+    scope: OwnerScope,
+    id: i32,
+    satisfaction: i32,
+    nps: Option<i32>,
+) -> Result<interaction::Model> {
+    let satisfaction = validate::within("satisfaction", satisfaction, 1, 5)?;
+    let nps = nps.map(|n| validate::within("nps", n, 0, 10)).transpose()?;
+    let txn = events::begin(db).await?;
+    let row = super::interaction::scoped(scope)
+        .filter(interaction::Column::Id.eq(id))
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound {
+            what: "interaction",
+        })?;
+    if !matches!(
+        row.status,
+        InteractionStatus::Resolved | InteractionStatus::Closed
+    ) {
+        return Err(Error::Conflict(
+            "only a resolved interaction can be rated".into(),
+        ));
+    }
+    if row.satisfaction.is_some() {
+        return Err(Error::Conflict(
+            "this interaction has already been rated".into(),
+        ));
+    }
+    // Rating is idempotent-safe without a version: the guard is "not yet rated".
+    let result = interaction::Entity::update_many()
+        .col_expr(interaction::Column::Satisfaction, satisfaction.into())
+        .col_expr(interaction::Column::Nps, nps.into())
+        .col_expr(interaction::Column::UpdatedAt, Utc::now().into())
+        .col_expr(
+            interaction::Column::Version,
+            Expr::col(interaction::Column::Version).add(1),
+        )
+        .filter(interaction::Column::Id.eq(id))
+        .filter(interaction::Column::Satisfaction.is_null())
+        .exec(&txn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(Error::Conflict(
+            "this interaction has already been rated".into(),
+        ));
+    }
+    let row = reload(&txn, id).await?;
+    bus.commit(txn, vec![event(&row, Change::Rated)]).await?;
+    Ok(row)
+}
+
+async fn reload(db: &impl ConnectionTrait, id: i32) -> Result<interaction::Model> {
+    interaction::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound {
+            what: "interaction",
+        })
+}
+
+/// Messages of each interaction in `ids`, oldest first; internal notes only when `internal`.
+pub async fn messages_of(
+    db: &DatabaseConnection,
+    ids: &[i32],
+    internal: bool,
+) -> Result<Vec<interaction_message::Model>> {
+    use sea_orm::QueryOrder;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut select = interaction_message::Entity::find()
+        .filter(interaction_message::Column::InteractionId.is_in(ids.iter().copied()));
+    if !internal {
+        select = select.filter(interaction_message::Column::Internal.eq(false));
+    }
+    Ok(select
+        .order_by_asc(interaction_message::Column::CreatedAt)
+        .order_by_asc(interaction_message::Column::Id)
+        .all(db)
+        .await?)
+}
