@@ -12,11 +12,15 @@ use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::{
     Json, Router,
     body::Bytes,
-    extract::{DefaultBodyLimit, Query, State, WebSocketUpgrade},
+    extract::{
+        DefaultBodyLimit, Query, State, WebSocketUpgrade,
+        ws::{CloseFrame, Message},
+    },
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::get,
 };
+use futures_util::{SinkExt, StreamExt};
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use serde_json::json;
@@ -45,6 +49,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Bearer-token verification.
     pub verifier: Arc<TokenVerifier>,
+    /// DataLoader batching window.
+    pub loader_delay: Duration,
 }
 
 impl AppState {
@@ -72,6 +78,7 @@ impl AppState {
             schema,
             db,
             verifier: Arc::new(verifier),
+            loader_delay: limits.loader_delay,
         };
         Ok((state, writer))
     }
@@ -181,7 +188,7 @@ async fn execute(
             );
         }
     };
-    let loaders = Loaders::new(&state.db, &caller);
+    let loaders = Loaders::new(&state.db, &caller, state.loader_delay);
     let mut response = state
         .schema
         .execute(request.data(caller).data(loaders))
@@ -374,25 +381,43 @@ async fn graphql_ws(
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
             let schema = state.schema.clone();
-            GraphQLWebSocket::new(socket, schema, protocol)
+            let (sink, stream) = socket.split();
+            // graphql-ws says a refused connection_init closes with 4403 Forbidden;
+            // async-graphql closes with a generic 1002, so refusals are marked and re-coded.
+            let sink = sink.with(|message: Message| async move {
+                Ok::<_, axum::Error>(match message {
+                    Message::Close(Some(frame))
+                        if frame.code == 1002 && frame.reason.starts_with(FORBIDDEN) =>
+                    {
+                        Message::Close(Some(CloseFrame {
+                            code: 4403,
+                            reason: frame.reason,
+                        }))
+                    }
+                    other => other,
+                })
+            });
+            GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
                 .on_connection_init(move |payload| async move {
                     let caller = match bearer_from_payload(&payload) {
-                        Some(value) => Caller(Some(
-                            state
-                                .verifier
-                                .verify_header(value)
-                                .map_err(|e| async_graphql::Error::new(e.0))?,
-                        )),
+                        Some(value) => {
+                            Caller(Some(state.verifier.verify_header(value).map_err(|e| {
+                                async_graphql::Error::new(format!("{FORBIDDEN}: {e}"))
+                            })?))
+                        }
                         None => header_caller,
                     };
                     let mut data = async_graphql::Data::default();
-                    data.insert(Loaders::new(&state.db, &caller));
+                    data.insert(Loaders::new(&state.db, &caller, state.loader_delay));
                     data.insert(caller);
                     Ok(data)
                 })
                 .serve()
         })
 }
+
+/// Prefix of a refused `connection_init`'s close reason.
+const FORBIDDEN: &str = "Forbidden";
 
 /// The `Authorization` value of a `connection_init` payload, in the spellings clients use.
 fn bearer_from_payload(payload: &serde_json::Value) -> Option<&str> {
@@ -450,10 +475,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     };
     let dev_secret = config.is_dev_mode().then(random_secret);
     let verifier = TokenVerifier::from_config(&config, dev_secret.as_deref())?;
-    let limits = Limits {
-        depth: config.max_query_depth,
-        complexity: config.max_query_complexity,
-    };
+    let limits = Limits::from_config(&config);
     let (state, audit_writer) = AppState::new(db.clone(), verifier, limits).await?;
     let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
     let url = format!("http://{}/graphql", listener.local_addr()?);

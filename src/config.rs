@@ -96,6 +96,10 @@ pub struct Config {
     /// Largest query complexity (one per field, lists multiplied by their page size).
     #[arg(long, env = "MAX_QUERY_COMPLEXITY", default_value_t = 5000)]
     pub max_query_complexity: usize,
+    /// DataLoader batching window in milliseconds: relation keys requested within it share
+    /// one SQL statement.
+    #[arg(long, env = "LOADER_BATCH_DELAY_MS", default_value_t = 2)]
+    pub loader_batch_delay_ms: u64,
     /// Largest request body, in bytes.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 256 * 1024)]
     pub max_body_bytes: usize,

@@ -801,6 +801,9 @@ async fn seed(db: &impl ConnectionTrait) -> Result<(), DbErr> {
             sla_due_at: Set(Some(due)),
             satisfaction: Set(satisfaction),
             nps: Set(nps),
+            rated_at: Set(rated
+                .then(|| resolved.map(|r| r + Duration::hours(2)))
+                .flatten()),
             related_to_id: Set(related),
             version: Set(1),
             updated_at: Set(resolved.unwrap_or(opened)),

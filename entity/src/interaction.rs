@@ -29,6 +29,8 @@ pub struct Model {
     pub satisfaction: Option<i32>,
     /// Net promoter answer, 0–10.
     pub nps: Option<i32>,
+    /// When the customer rated it.
+    pub rated_at: Option<DateTimeUtc>,
     /// Another interaction this one was caused by (an internal incident behind a complaint).
     pub related_to_id: Option<i32>,
     pub version: i32,

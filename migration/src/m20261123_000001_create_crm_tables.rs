@@ -75,6 +75,7 @@ enum Interaction {
     SlaDueAt,
     Satisfaction,
     Nps,
+    RatedAt,
     RelatedToId,
     Version,
     UpdatedAt,
@@ -241,6 +242,7 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone_null(Interaction::SlaDueAt))
                 .col(integer_null(Interaction::Satisfaction))
                 .col(integer_null(Interaction::Nps))
+                .col(timestamp_with_time_zone_null(Interaction::RatedAt))
                 .col(integer_null(Interaction::RelatedToId))
                 .col(integer(Interaction::Version).default(1))
                 .col(timestamp_with_time_zone(Interaction::UpdatedAt))

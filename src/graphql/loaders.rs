@@ -2,7 +2,7 @@
 //! and capture that caller's scopes, so a loader can never serve one caller's rows to another,
 //! and every relation costs one query per nesting level instead of one per parent.
 
-use std::{collections::HashMap, future::Future, hash::Hash, pin::Pin, sync::Arc};
+use std::{collections::HashMap, future::Future, hash::Hash, pin::Pin, sync::Arc, time::Duration};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
@@ -35,7 +35,7 @@ where
     }
 }
 
-fn loader<K, V, F, Fut>(f: F) -> DataLoader<BatchFn<K, V>>
+fn loader<K, V, F, Fut>(delay: Duration, f: F) -> DataLoader<BatchFn<K, V>>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,
     V: Send + Sync + Clone + 'static,
@@ -46,6 +46,8 @@ where
         BatchFn(Arc::new(move |keys| Box::pin(f(keys)))),
         tokio::spawn,
     )
+    .delay(delay)
+    .max_batch_size(1000)
 }
 
 /// Groups rows by a key, keeping their order.
@@ -124,8 +126,10 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    /// Loaders for one request by `caller`.
-    pub fn new(db: &DatabaseConnection, caller: &Caller) -> Self {
+    /// Loaders for one request by `caller`. `delay` is the batching window: keys requested
+    /// within it share one query, so it should cover the time one nesting level of a large
+    /// page takes to resolve.
+    pub fn new(db: &DatabaseConnection, caller: &Caller, delay: Duration) -> Self {
         let owner = policy::owner_scope(caller);
         let departments = policy::department_scope(caller);
         let products = policy::product_scope(caller);
@@ -136,7 +140,7 @@ impl Loaders {
             ($scope:expr, |$db:ident, $s:ident, $keys:ident| $body:expr) => {{
                 let db = db.clone();
                 let scope = $scope;
-                loader(move |$keys| {
+                loader(delay, move |$keys| {
                     let $db = db.clone();
                     let scope = scope;
                     async move {

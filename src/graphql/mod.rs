@@ -31,13 +31,17 @@ pub struct Limits {
     pub depth: usize,
     /// Largest complexity.
     pub complexity: usize,
+    /// DataLoader batching window.
+    pub loader_delay: std::time::Duration,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
+impl Limits {
+    /// The limits a configuration asks for.
+    pub fn from_config(config: &crate::config::Config) -> Self {
         Self {
-            depth: 12,
-            complexity: 5000,
+            depth: config.max_query_depth,
+            complexity: config.max_query_complexity,
+            loader_delay: std::time::Duration::from_millis(config.loader_batch_delay_ms),
         }
     }
 }

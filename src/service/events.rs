@@ -3,14 +3,14 @@
 //! replica `LISTEN`s, so an event written through one replica reaches subscribers of all of
 //! them — and only once the write has committed.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
     TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::{Mutex, OwnedMutexGuard, broadcast};
 
 use crate::Result;
 
@@ -47,11 +47,28 @@ pub struct InteractionEvent {
     pub change: Change,
 }
 
-/// Publishes and fans out interaction events.
+/// Publishes and fans out interaction events, and opens the write transactions they follow.
 #[derive(Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<InteractionEvent>,
     backend: DbBackend,
+    /// SQLite has one writer at a time, and a deferred transaction that reads before it
+    /// writes fails at once (rather than waiting) when another writer got there first. One
+    /// process owns an SQLite file, so serialising its write transactions here is exact.
+    sqlite_writes: Arc<Mutex<()>>,
+}
+
+/// A write transaction, holding the SQLite write turn while it lives.
+pub struct WriteTxn {
+    txn: DatabaseTransaction,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTxn {
+    /// The transaction to run statements on.
+    pub fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
 }
 
 impl EventBus {
@@ -61,6 +78,7 @@ impl EventBus {
         let bus = Self {
             tx,
             backend: db.get_database_backend(),
+            sqlite_writes: Arc::new(Mutex::new(())),
         };
         if bus.backend == DbBackend::Postgres {
             bus.listen(db).await?;
@@ -109,14 +127,11 @@ impl EventBus {
         self.tx.subscribe()
     }
 
-    /// Commits `txn` and publishes `events`: through `NOTIFY` inside the transaction on
+    /// Commits `write` and publishes `events`: through `NOTIFY` inside the transaction on
     /// PostgreSQL (delivered by the listener to every replica, this one included), or to this
     /// process's subscribers after the commit on SQLite.
-    pub async fn commit(
-        &self,
-        txn: DatabaseTransaction,
-        events: Vec<InteractionEvent>,
-    ) -> Result<()> {
+    pub async fn commit(&self, write: WriteTxn, events: Vec<InteractionEvent>) -> Result<()> {
+        let WriteTxn { txn, _turn } = write;
         if self.backend == DbBackend::Postgres {
             for event in &events {
                 let payload = serde_json::to_string(event)
@@ -139,7 +154,16 @@ impl EventBus {
     }
 }
 
-/// Starts a transaction; a small helper so services read the same everywhere.
-pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
-    Ok(db.begin().await?)
+impl EventBus {
+    /// Starts a write transaction (waiting for the write turn on SQLite).
+    pub async fn begin(&self, db: &DatabaseConnection) -> Result<WriteTxn> {
+        let turn = match self.backend {
+            DbBackend::Sqlite => Some(self.sqlite_writes.clone().lock_owned().await),
+            _ => None,
+        };
+        Ok(WriteTxn {
+            txn: db.begin().await?,
+            _turn: turn,
+        })
+    }
 }

@@ -15,7 +15,7 @@ use sea_orm::{
 };
 
 use super::{
-    events::{self, Change, EventBus, InteractionEvent},
+    events::{Change, EventBus, InteractionEvent},
     validate, versioned,
 };
 use crate::{Error, Result, policy::OwnerScope};
@@ -103,18 +103,19 @@ async fn insert(
         input.internal_note.as_deref(),
         MAX_BODY,
     )?;
-    let txn = events::begin(db).await?;
-    let dept = department(&txn, input.department_id).await?;
+    let write = bus.begin(db).await?;
+    let txn = write.conn();
+    let dept = department(txn, input.department_id).await?;
     if require_external_department && !dept.serves_external {
         // Internal departments do not exist for outsiders: same answer as a missing one.
         return Err(Error::NotFound { what: "department" });
     }
     let customer = customer::Entity::find_by_id(input.customer_id)
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or(Error::NotFound { what: "customer" })?;
     if let Some(handler) = input.handler_id {
-        let employee = customer::Entity::find_by_id(handler).one(&txn).await?;
+        let employee = customer::Entity::find_by_id(handler).one(txn).await?;
         if !employee.is_some_and(|e| e.kind == CustomerKind::Internal && e.department_id.is_some())
         {
             return Err(Error::bad_input("input.handlerId", "is not an employee"));
@@ -122,7 +123,7 @@ async fn insert(
     }
     if let Some(related) = input.related_to_id
         && interaction::Entity::find_by_id(related)
-            .one(&txn)
+            .one(txn)
             .await?
             .is_none()
     {
@@ -134,7 +135,7 @@ async fn insert(
             return Err(Error::bad_input("input.slaDueAt", "must be in the future"));
         }
         Some(due) => due,
-        None => due_at(&txn, &customer, dept.id, now).await?,
+        None => due_at(txn, &customer, dept.id, now).await?,
     };
     let row = interaction::ActiveModel {
         customer_id: Set(customer.id),
@@ -155,14 +156,15 @@ async fn insert(
         sla_due_at: Set(Some(due)),
         satisfaction: Set(None),
         nps: Set(None),
+        rated_at: Set(None),
         related_to_id: Set(input.related_to_id),
         version: Set(1),
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    bus.commit(txn, vec![event(&row, Change::Opened)]).await?;
+    bus.commit(write, vec![event(&row, Change::Opened)]).await?;
     Ok(row)
 }
 
@@ -189,10 +191,11 @@ pub async fn add_message(
     internal: bool,
 ) -> Result<(interaction_message::Model, i32)> {
     let body = validate::text("body", body, MAX_BODY)?;
-    let txn = events::begin(db).await?;
+    let write = bus.begin(db).await?;
+    let txn = write.conn();
     let row = super::interaction::scoped(scope)
         .filter(interaction::Column::Id.eq(interaction_id))
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or(Error::NotFound {
             what: "interaction",
@@ -206,19 +209,19 @@ pub async fn add_message(
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     interaction::Entity::update_many()
         .col_expr(interaction::Column::UpdatedAt, now.into())
         .filter(interaction::Column::Id.eq(row.id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     let change = if internal {
         Change::NoteAdded
     } else {
         Change::Replied
     };
-    bus.commit(txn, vec![event(&row, change)]).await?;
+    bus.commit(write, vec![event(&row, change)]).await?;
     Ok((message, row.customer_id))
 }
 
@@ -244,9 +247,10 @@ pub async fn transition(
     change: Transition,
 ) -> Result<interaction::Model> {
     use InteractionStatus::*;
-    let txn = events::begin(db).await?;
+    let write = bus.begin(db).await?;
+    let txn = write.conn();
     let row = interaction::Entity::find_by_id(id)
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or(Error::NotFound {
             what: "interaction",
@@ -258,7 +262,7 @@ pub async fn transition(
     };
     match change {
         Transition::Assign(handler) => {
-            let employee = customer::Entity::find_by_id(handler).one(&txn).await?;
+            let employee = customer::Entity::find_by_id(handler).one(txn).await?;
             if !employee
                 .is_some_and(|e| e.kind == CustomerKind::Internal && e.department_id.is_some())
             {
@@ -297,7 +301,7 @@ pub async fn transition(
         }
     }
     versioned::update::<interaction::Entity, _>(
-        &txn,
+        txn,
         am,
         interaction::Column::Id,
         interaction::Column::Version,
@@ -306,8 +310,9 @@ pub async fn transition(
         "interaction",
     )
     .await?;
-    let row = reload(&txn, id).await?;
-    bus.commit(txn, vec![event(&row, Change::Updated)]).await?;
+    let row = reload(txn, id).await?;
+    bus.commit(write, vec![event(&row, Change::Updated)])
+        .await?;
     Ok(row)
 }
 
@@ -320,9 +325,10 @@ pub async fn set_internal_note(
     note: Option<&str>,
 ) -> Result<interaction::Model> {
     let note = validate::optional_text("internalNote", note, MAX_BODY)?;
-    let txn = events::begin(db).await?;
+    let write = bus.begin(db).await?;
+    let txn = write.conn();
     if interaction::Entity::find_by_id(id)
-        .one(&txn)
+        .one(txn)
         .await?
         .is_none()
     {
@@ -336,7 +342,7 @@ pub async fn set_internal_note(
         ..Default::default()
     };
     versioned::update::<interaction::Entity, _>(
-        &txn,
+        txn,
         am,
         interaction::Column::Id,
         interaction::Column::Version,
@@ -345,8 +351,9 @@ pub async fn set_internal_note(
         "interaction",
     )
     .await?;
-    let row = reload(&txn, id).await?;
-    bus.commit(txn, vec![event(&row, Change::Updated)]).await?;
+    let row = reload(txn, id).await?;
+    bus.commit(write, vec![event(&row, Change::Updated)])
+        .await?;
     Ok(row)
 }
 
@@ -361,10 +368,11 @@ pub async fn rate(
 ) -> Result<interaction::Model> {
     let satisfaction = validate::within("satisfaction", satisfaction, 1, 5)?;
     let nps = nps.map(|n| validate::within("nps", n, 0, 10)).transpose()?;
-    let txn = events::begin(db).await?;
+    let write = bus.begin(db).await?;
+    let txn = write.conn();
     let row = super::interaction::scoped(scope)
         .filter(interaction::Column::Id.eq(id))
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or(Error::NotFound {
             what: "interaction",
@@ -387,21 +395,22 @@ pub async fn rate(
         .col_expr(interaction::Column::Satisfaction, satisfaction.into())
         .col_expr(interaction::Column::Nps, nps.into())
         .col_expr(interaction::Column::UpdatedAt, Utc::now().into())
+        .col_expr(interaction::Column::RatedAt, Utc::now().into())
         .col_expr(
             interaction::Column::Version,
             Expr::col(interaction::Column::Version).add(1),
         )
         .filter(interaction::Column::Id.eq(id))
         .filter(interaction::Column::Satisfaction.is_null())
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if result.rows_affected == 0 {
         return Err(Error::Conflict(
             "this interaction has already been rated".into(),
         ));
     }
-    let row = reload(&txn, id).await?;
-    bus.commit(txn, vec![event(&row, Change::Rated)]).await?;
+    let row = reload(txn, id).await?;
+    bus.commit(write, vec![event(&row, Change::Rated)]).await?;
     Ok(row)
 }
 

@@ -15,6 +15,7 @@ pub mod org_write;
 pub mod page;
 pub mod product;
 pub mod purchase;
+pub mod timeline;
 pub mod validate;
 pub mod versioned;
 

@@ -1,6 +1,9 @@
 //! Test helpers: spawn the app on a fresh database, mint tokens, send GraphQL requests.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{
+    Arc,
+    atomic::{AtomicU32, AtomicUsize, Ordering},
+};
 
 use axum::{
     Router,
@@ -104,6 +107,8 @@ pub async fn fresh_database_url(backend: Backend) -> String {
 /// One running gateway over its own database.
 pub struct TestApp {
     pub router: Router,
+    /// SELECT statements the app has run so far.
+    pub selects: Arc<AtomicUsize>,
     pub db: DatabaseConnection,
     pub config: Config,
     /// The demo identities, when the app was seeded.
@@ -126,15 +131,46 @@ impl TestApp {
         Self::build(backend, true, tweak).await
     }
 
+    /// A second gateway process over the same database (a stateless replica).
+    pub async fn replica(&self) -> Self {
+        let url = self.config.database_url.clone();
+        let mut app = Self::build_on(url, false, |_| {}).await;
+        app.demo = self.demo;
+        app
+    }
+
     async fn build(backend: Backend, seed_demo: bool, tweak: impl FnOnce(&mut Config)) -> Self {
-        let mut config = Config::with_database(fresh_database_url(backend).await);
+        Self::build_on(fresh_database_url(backend).await, seed_demo, tweak).await
+    }
+
+    async fn build_on(url: String, seed_demo: bool, tweak: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config::with_database(url);
         config.jwt_secret = Some(SECRET.to_owned());
         config.db_max_connections = 5;
         tweak(&mut config);
-        let db =
+        let mut db =
             crm_gateway::db::connect_and_migrate(&config.database_url, config.db_max_connections)
                 .await
                 .expect("connect and migrate");
+        let selects = Arc::new(AtomicUsize::new(0));
+        let counter = selects.clone();
+        db.set_metric_callback(move |info| {
+            if info
+                .statement
+                .sql
+                .trim_start()
+                .to_ascii_uppercase()
+                .starts_with("SELECT")
+            {
+                counter.fetch_add(1, Ordering::SeqCst);
+                if std::env::var("PRINT_SQL").is_ok() {
+                    eprintln!(
+                        "SQL: {}",
+                        &info.statement.sql[..info.statement.sql.len().min(150)]
+                    );
+                }
+            }
+        });
         let demo = if seed_demo {
             Some(
                 seed::seed_if_empty(&db)
@@ -146,14 +182,12 @@ impl TestApp {
             None
         };
         let verifier = TokenVerifier::from_config(&config, None).expect("verifier");
-        let limits = Limits {
-            depth: config.max_query_depth,
-            complexity: config.max_query_complexity,
-        };
+        let limits = Limits::from_config(&config);
         let (state, _audit_writer) = AppState::new(db.clone(), verifier, limits)
             .await
             .expect("state");
         Self {
+            selects,
             router: router(state, &config),
             db,
             config,
@@ -231,6 +265,13 @@ impl TestApp {
         body
     }
 
+    /// Runs `query` with variables, asserts it had no errors, and returns `data`.
+    pub async fn data_vars(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let body = self.gql_vars(query, variables, token).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
     /// Runs `query`, asserts it had no errors, and returns `data`.
     pub async fn data(&self, query: &str, token: Option<&str>) -> Value {
         let body = self.gql(query, token).await;
@@ -259,4 +300,26 @@ pub fn nodes(connection: &Value) -> Vec<Value> {
         .iter()
         .map(|e| e["node"].clone())
         .collect()
+}
+
+impl TestApp {
+    /// Serves the app on a real loopback socket; returns its address.
+    pub async fn serve(&self) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = self.router.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.ok();
+        });
+        addr
+    }
+
+    /// SELECT statements run while `f` runs.
+    pub async fn count_selects<F: std::future::Future>(&self, f: F) -> (usize, F::Output) {
+        let before = self.selects.load(Ordering::SeqCst);
+        let out = f.await;
+        (self.selects.load(Ordering::SeqCst) - before, out)
+    }
 }

@@ -6,8 +6,11 @@ mod helpers;
 
 mod auth;
 mod http;
+mod live;
 mod pagination;
+mod reading;
 mod schema_file;
 mod scoping;
 mod seed;
 mod visibility;
+mod writing;

@@ -5,10 +5,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::customer;
 
 use super::{
-    ChurnRisk, CustomerKind, CustomerStatus, Department, Interaction, Purchase, Segment, money,
-    nested_limit,
+    ChurnRisk, CustomerKind, CustomerStatus, Department, Interaction, Purchase, Segment,
+    TimelineEntry, money, nested_limit,
 };
-use crate::{Result, graphql::context::loaders};
+use crate::{Result, graphql::context::loaders, service::timeline};
 
 /// A customer of the company, internal (employee, owner, partner…) or external.
 pub struct Customer(pub customer::Model);
@@ -131,5 +131,27 @@ impl Customer {
         let key = (self.0.id, nested_limit(first)?);
         let rows = loaders(ctx)?.purchases_of_customer.load_one(key).await?;
         Ok(rows.unwrap_or_default().into_iter().map(Purchase).collect())
+    }
+    /// Interactions, purchases and ratings in one story, newest first.
+    async fn timeline(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "How many entries, at most 100.")] first: i32,
+    ) -> Result<Vec<TimelineEntry>> {
+        let limit = nested_limit(first)?;
+        let loaders = loaders(ctx)?;
+        let key = (self.0.id, limit);
+        let (interactions, purchases) = futures_util::try_join!(
+            loaders.interactions_of_customer.load_one(key),
+            loaders.purchases_of_customer.load_one(key),
+        )?;
+        Ok(timeline::merge(
+            interactions.unwrap_or_default(),
+            purchases.unwrap_or_default(),
+            limit as usize,
+        )
+        .into_iter()
+        .map(TimelineEntry)
+        .collect())
     }
 }

@@ -16,6 +16,7 @@ mod message;
 mod mutation_inputs;
 mod product;
 mod purchase;
+mod timeline;
 
 pub use access::{Access, RowScopeInfo, TypeAccess, ViewerInfo};
 pub use agreement::ServiceAgreement;
@@ -31,6 +32,7 @@ pub use message::InteractionMessage;
 pub use mutation_inputs::*;
 pub use product::Product;
 pub use purchase::Purchase;
+pub use timeline::{TimelineEntry, TimelineKind};
 
 use async_graphql::ID;
 

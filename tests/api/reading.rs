@@ -1,0 +1,167 @@
+//! Reading like a CRM front-end does: filters, orderings, timelines, queues, and a statement
+//! count that depends on the depth of a query, not on its page size.
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn ids(conn: &Value) -> Vec<i64> {
+    nodes(conn)
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().parse().unwrap())
+        .collect()
+}
+
+both_backends! {
+    async fn nested_queries_cost_statements_by_depth_not_by_page_size(backend) {
+        // A batching window wide enough for a debug build on a busy two-core CI machine; the
+        // default (2 ms) is sized for release builds.
+        let app = TestApp::seeded_with(backend, |c| c.loader_batch_delay_ms = 50).await;
+        let token = app.employee();
+        let query = |n: usize| format!(
+            "{{ customers(first: {n}) {{ edges {{ node {{ id interactions(first: 5) {{ id department {{ name }} handler {{ name }} }} }} }} }} }}"
+        );
+        let (small, body) = app.count_selects(app.gql(&query(5), Some(&token))).await;
+        assert!(body.get("errors").is_none(), "{body}");
+        let (large, body) = app.count_selects(app.gql(&query(50), Some(&token))).await;
+        assert!(body.get("errors").is_none(), "{body}");
+        let rows: usize = nodes(&body["data"]["customers"]).iter().map(|c| c["interactions"].as_array().unwrap().len()).sum();
+        assert!(rows > 50, "the large query really loads many interactions ({rows})");
+        assert_eq!(small, large, "statements must not grow with the page size");
+        assert!(large <= 5, "customers + interactions + departments + handlers: {large}");
+    }
+
+    async fn customers_filter_by_segment_status_search_and_date(backend) {
+        let app = TestApp::seeded(backend).await;
+        let token = app.employee();
+        let data = app.data(r#"{
+            press: customers(first: 100, filter: {segments: [PRESS]}) { totalCount edges { node { segment } } }
+            gov: customers(first: 100, filter: {kind: EXTERNAL, segments: [GOVERNMENT, VOLUNTEER_ORGANIZATION]}) { totalCount edges { node { segment kind } } }
+            churned: customers(first: 100, filter: {status: CHURNED}) { edges { node { status } } }
+            search: customers(filter: {search: "BRIGHTPAWS"}) { edges { node { email } } }
+            percent: customers(filter: {search: "%"}) { totalCount }
+            recent: customers(first: 100, filter: {customerSinceFrom: "2026-01-01T00:00:00Z"}) { edges { node { customerSince } } }
+        }"#, Some(&token)).await;
+        assert_eq!(data["press"]["totalCount"], 4);
+        assert!(nodes(&data["press"]).iter().all(|n| n["segment"] == "PRESS"));
+        assert_eq!(data["gov"]["totalCount"], 10);
+        assert!(nodes(&data["churned"]).iter().all(|n| n["status"] == "CHURNED"));
+        let found = nodes(&data["search"]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0]["email"], "olivia.hart@brightpaws.example");
+        assert_eq!(data["percent"]["totalCount"], 0, "% is matched literally");
+        assert!(nodes(&data["recent"]).iter().all(|n| n["customerSince"].as_str().unwrap() >= "2026-01-01"));
+    }
+
+    async fn interactions_filter_by_sla_kind_channel_satisfaction_and_time(backend) {
+        let app = TestApp::seeded(backend).await;
+        let token = app.employee();
+        let data = app.data(r#"{
+            breached: interactions(first: 100, filter: {slaBreached: true}) { totalCount edges { node { slaBreached } } }
+            met: interactions(first: 100, filter: {slaBreached: false}) { totalCount edges { node { slaBreached } } }
+            all: interactions { totalCount }
+            unhappy: interactions(first: 100, filter: {maxSatisfaction: 2, kinds: [COMPLAINT]}) { edges { node { satisfaction kind } } }
+            phone: interactions(first: 100, filter: {channels: [PHONE], openedFrom: "2026-08-01T00:00:00Z", openedTo: "2026-09-01T00:00:00Z"}) { edges { node { channel openedAt } } }
+        }"#, Some(&token)).await;
+        let breached = data["breached"]["totalCount"].as_i64().unwrap();
+        let met = data["met"]["totalCount"].as_i64().unwrap();
+        assert!(breached > 0 && met > 0);
+        assert_eq!(breached + met, data["all"]["totalCount"].as_i64().unwrap());
+        assert!(nodes(&data["breached"]).iter().all(|n| n["slaBreached"] == true));
+        assert!(nodes(&data["met"]).iter().all(|n| n["slaBreached"] == false));
+        let unhappy = nodes(&data["unhappy"]);
+        assert!(!unhappy.is_empty());
+        assert!(unhappy.iter().all(|n| n["satisfaction"].as_i64().unwrap() <= 2 && n["kind"] == "COMPLAINT"));
+        for n in nodes(&data["phone"]) {
+            assert_eq!(n["channel"], "PHONE");
+            assert!(n["openedAt"].as_str().unwrap().starts_with("2026-08"));
+        }
+    }
+
+    async fn internal_filters_and_sort_keys_do_not_exist_for_clients(backend) {
+        let app = TestApp::seeded(backend).await;
+        for query in [
+            "{ interactions(filter: {slaBreached: true}) { totalCount } }",
+            "{ customers(orderBy: {field: LIFETIME_VALUE}) { totalCount } }",
+        ] {
+            let body = app.gql(query, Some(&app.client())).await;
+            assert_eq!(first_code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+        }
+        // Through variables too.
+        let body = app
+            .gql_vars("query($f: InteractionFilter) { interactions(filter: $f) { totalCount } }",
+                      json!({"f": {"slaBreached": true}}), Some(&app.client()))
+            .await;
+        assert_eq!(first_code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+        let body = app
+            .gql_vars("query($o: CustomerOrderBy) { customers(orderBy: $o) { totalCount } }",
+                      json!({"o": {"field": "HEALTH_SCORE"}}), Some(&app.client()))
+            .await;
+        assert_eq!(first_code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+    }
+
+    async fn orderings_are_stable_and_page_with_their_own_cursors(backend) {
+        let app = TestApp::seeded(backend).await;
+        let token = app.manager();
+        let page = |after: Option<String>| {
+            let after = after.map(|c| format!(", after: \"{c}\"")).unwrap_or_default();
+            format!("{{ customers(first: 9, orderBy: {{field: LIFETIME_VALUE, direction: DESC}}{after}) {{ pageInfo {{ hasNextPage endCursor }} edges {{ node {{ id lifetimeValue }} }} }} }}")
+        };
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let data = app.data(&page(after.clone()), Some(&token)).await;
+            let conn = &data["customers"];
+            seen.extend(nodes(conn).into_iter().map(|n| (n["lifetimeValue"].as_f64().unwrap(), n["id"].as_str().unwrap().to_owned())));
+            if conn["pageInfo"]["hasNextPage"] != true { break; }
+            after = conn["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+        }
+        let total = app.data("{ customers { totalCount } }", Some(&token)).await["customers"]["totalCount"].as_u64().unwrap();
+        assert_eq!(seen.len() as u64, total);
+        assert!(seen.windows(2).all(|w| w[0].0 >= w[1].0), "descending by value");
+        let unique: std::collections::HashSet<_> = seen.iter().map(|s| s.1.clone()).collect();
+        assert_eq!(unique.len(), seen.len(), "no row twice");
+        // A cursor from one ordering is refused by another.
+        let cursor = after.unwrap_or_default();
+        let body = app.gql(&format!("{{ customers(after: \"{cursor}\", orderBy: {{field: NAME}}) {{ totalCount }} }}"), Some(&token)).await;
+        if !cursor.is_empty() {
+            assert_eq!(first_code(&body), "BAD_USER_INPUT");
+        }
+        let by_name = app.data("{ customers(first: 100, orderBy: {field: NAME}) { edges { node { name } } } }", Some(&token)).await;
+        let names: Vec<String> = nodes(&by_name["customers"]).iter().map(|n| n["name"].as_str().unwrap().to_owned()).collect();
+        assert!(names.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
+        let by_id = app.data("{ interactions(first: 30, orderBy: {field: OPENED_AT, direction: DESC}) { edges { node { openedAt } } } }", Some(&token)).await;
+        let times: Vec<String> = nodes(&by_id["interactions"]).iter().map(|n| n["openedAt"].as_str().unwrap().to_owned()).collect();
+        assert!(times.windows(2).all(|w| w[0] >= w[1]));
+        assert!(ids(&app.data("{ products { edges { node { id } } } }", None).await["products"]).windows(2).all(|w| w[0] < w[1]));
+    }
+
+    async fn a_customers_timeline_merges_interactions_purchases_and_ratings(backend) {
+        let app = TestApp::seeded(backend).await;
+        let data = app.data("{ viewer { customer { timeline(first: 30) { at kind interaction { id } purchase { id } } } } }", Some(&app.client())).await;
+        let entries = data["viewer"]["customer"]["timeline"].as_array().unwrap().clone();
+        assert!(!entries.is_empty());
+        let times: Vec<&str> = entries.iter().map(|e| e["at"].as_str().unwrap()).collect();
+        assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
+        for e in &entries {
+            match e["kind"].as_str().unwrap() {
+                "PURCHASE" => assert!(e["purchase"].is_object() && e["interaction"].is_null()),
+                _ => assert!(e["interaction"].is_object() && e["purchase"].is_null()),
+            }
+        }
+    }
+
+    async fn a_departments_queue_lists_open_work_oldest_first(backend) {
+        let app = TestApp::seeded(backend).await;
+        let data = app.data("{ departments { edges { node { name queue(first: 50) { status openedAt slaBreached } } } } }", Some(&app.employee())).await;
+        let mut total = 0;
+        for dept in nodes(&data["departments"]) {
+            let queue = dept["queue"].as_array().unwrap();
+            total += queue.len();
+            assert!(queue.iter().all(|i| i["status"] == "OPEN" || i["status"] == "IN_PROGRESS"));
+            let times: Vec<&str> = queue.iter().map(|i| i["openedAt"].as_str().unwrap()).collect();
+            assert!(times.windows(2).all(|w| w[0] <= w[1]), "oldest first");
+        }
+        assert!(total > 0, "the demo has open work");
+    }
+}
