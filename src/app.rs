@@ -211,7 +211,13 @@ async fn execute(
     } else {
         StatusCode::OK
     };
-    let body = match serde_json::to_vec(&response) {
+    let body = match serde_json::to_value(&response).and_then(|mut json| {
+        // A request that never executed has no `data` entry at all (GraphQL over HTTP).
+        if request_failed && let Some(object) = json.as_object_mut() {
+            object.remove("data");
+        }
+        serde_json::to_vec(&json)
+    }) {
         Ok(body) => body,
         Err(err) => {
             tracing::error!(%err, "cannot serialise a GraphQL response");
