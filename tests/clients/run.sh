@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Starts the gateway on a fresh SQLite file with the demo seed and drives it with real clients
+# (tests/clients/check.mjs). Used by .ci/run after the Rust test suite.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+work="$(mktemp -d)"
+port="${CLIENT_CHECK_PORT:-18437}"
+export JWT_SECRET="real-client-check-secret-$(date +%s)-0123456789abcdef"
+
+(cd "$here" && npm install --no-audit --no-fund --no-package-lock --silent)
+cargo build --quiet --manifest-path "$root/Cargo.toml"
+bin="${CARGO_TARGET_DIR:-$root/target}/debug/crm-gateway"
+
+LISTEN_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$work/crm.db?mode=rwc" SEED_DEMO=true \
+  RUST_LOG=warn "$bin" >"$work/gateway.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 1 60); do
+  curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
+  sleep 0.5
+done
+GATEWAY_URL="http://127.0.0.1:$port" node "$here/check.mjs"
