@@ -6,8 +6,8 @@
 use std::{sync::Arc, time::Duration};
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
-    TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode,
+    Statement, TransactionOptions, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, OwnedMutexGuard, broadcast};
@@ -52,9 +52,10 @@ pub struct InteractionEvent {
 pub struct EventBus {
     tx: broadcast::Sender<InteractionEvent>,
     backend: DbBackend,
-    /// SQLite has one writer at a time, and a deferred transaction that reads before it
-    /// writes fails at once (rather than waiting) when another writer got there first. One
-    /// process owns an SQLite file, so serialising its write transactions here is exact.
+    /// SQLite has one writer at a time. Write transactions start IMMEDIATE (a deferred one that
+    /// reads before it writes fails at once, rather than waiting, when another connection
+    /// wrote in between), and queue here first so they wait asleep instead of in SQLite's busy
+    /// loop holding a pooled connection.
     sqlite_writes: Arc<Mutex<()>>,
 }
 
@@ -161,9 +162,16 @@ impl EventBus {
             DbBackend::Sqlite => Some(self.sqlite_writes.clone().lock_owned().await),
             _ => None,
         };
-        Ok(WriteTxn {
-            txn: db.begin().await?,
-            _turn: turn,
-        })
+        let txn = match self.backend {
+            DbBackend::Sqlite => {
+                db.begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                })
+                .await?
+            }
+            _ => db.begin().await?,
+        };
+        Ok(WriteTxn { txn, _turn: turn })
     }
 }
