@@ -12,7 +12,7 @@ use async_graphql::Context;
 use crate::{
     Error, Result,
     auth::{Caller, Role, Viewer},
-    service::events::Change,
+    service::{events::Change, service_level::LevelScope},
 };
 
 /// How much of the company's internals a caller may see; ordered by clearance.
@@ -205,6 +205,16 @@ pub fn open_interaction_rule(caller: &Caller) -> Result<(i32, bool)> {
 /// Rows a caller may rate: only interactions it opened itself.
 pub fn rating_scope(caller: &Caller) -> Result<OwnerScope> {
     Ok(OwnerScope::Customer(require_signed_in(caller)?.customer_id))
+}
+
+/// Whose operational figures (service levels) a caller sees: managers all departments,
+/// employees those involving their own department, outsiders none.
+pub fn service_level_scope(caller: &Caller) -> Option<LevelScope> {
+    caller.viewer().and_then(|v| match v.role {
+        Role::Manager => Some(LevelScope::All),
+        Role::Employee => Some(LevelScope::DepartmentOf(v.customer_id)),
+        Role::Client => None,
+    })
 }
 
 /// A human description of a caller's row scopes, for the `access` explainer.

@@ -6,12 +6,12 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use entity::{
-    customer, department,
+    customer, department, department_feedback,
     enums::{
         Audience, Channel, CustomerKind, CustomerStatus, InteractionKind, InteractionStatus,
         Segment,
     },
-    interaction, knowledge_article, product, purchase, service_agreement,
+    interaction, knowledge_article, morale_pulse, product, purchase, service_agreement,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
@@ -196,6 +196,8 @@ const AGREEMENTS: &[(usize, usize, &str, i32, f64)] = &[
     (9, 8, "Components on schedule", 24, 4.5),
     (7, 3, "Quote approval", 24, 4.0),
     (5, 3, "Escalated client complaints", 24, 4.2),
+    (1, 2, "Hiring for IT roles", 240, 4.0),
+    (7, 2, "Hardware purchase approval", 48, 4.0),
 ];
 
 /// (name, department index, title, is head)
@@ -984,6 +986,73 @@ async fn seed(db: &impl ConnectionTrait) -> Result<(), DbErr> {
         });
     }
     knowledge_article::Entity::insert_many(rows)
+        .exec(db)
+        .await?;
+    seed_voice(db, &mut rng, &dept_ids, &employees, start).await
+}
+
+/// The internal voice: twelve weeks of morale pulses (IT dips the week of the phone outage)
+/// and feedback between departments. Parts Logistics has two people, so its aggregates stay
+/// suppressed: nobody can be singled out.
+async fn seed_voice(
+    db: &impl ConnectionTrait,
+    rng: &mut Rng,
+    dept_ids: &[i32],
+    employees: &[(i32, usize)],
+    start: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let first_monday = NaiveDate::from_ymd_opt(2026, 8, 10).unwrap_or_default();
+    let outage_week = NaiveDate::from_ymd_opt(2026, 9, 14).unwrap_or_default();
+    let mut pulses = Vec::new();
+    for week in 0..12 {
+        let monday = first_monday + Duration::weeks(week);
+        for &(employee, dept) in employees {
+            if rng.chance(15) {
+                continue; // not everyone answers every week
+            }
+            let outage = dept == 2 && monday == outage_week;
+            let score = if outage {
+                1 + rng.below(2) as i32
+            } else {
+                2 + rng.below(4) as i32
+            };
+            pulses.push(morale_pulse::ActiveModel {
+                employee_id: Set(employee),
+                department_id: Set(dept_ids[dept]),
+                week: Set(monday),
+                score: Set(score),
+                comment: Set(
+                    outage.then(|| "Phones down all week; callers were furious.".to_owned())
+                ),
+                created_at: Set(at(monday.year(), monday.month(), monday.day(), 16)),
+                ..Default::default()
+            });
+        }
+    }
+    morale_pulse::Entity::insert_many(pulses).exec(db).await?;
+    let mut feedback = Vec::new();
+    for _ in 0..60 {
+        let &(provider, consumer, _, _, _) = rng.pick(AGREEMENTS);
+        let Some(&(author, _)) = employees.iter().find(|e| e.1 == consumer) else {
+            continue;
+        };
+        // IT's service is the weak link of the chain; the others do fine.
+        let score = if provider == 2 {
+            1 + rng.below(4) as i32
+        } else {
+            3 + rng.below(3) as i32
+        };
+        feedback.push(department_feedback::ActiveModel {
+            from_department_id: Set(dept_ids[consumer]),
+            to_department_id: Set(dept_ids[provider]),
+            author_id: Set(author),
+            score: Set(score),
+            comment: Set(None),
+            created_at: Set(start + Duration::hours(rng.below(24 * 180) as i64)),
+            ..Default::default()
+        });
+    }
+    department_feedback::Entity::insert_many(feedback)
         .exec(db)
         .await?;
     Ok(())

@@ -6,10 +6,12 @@
 pub mod access_audit;
 pub mod customer;
 pub mod department;
+pub mod department_feedback;
 pub mod enums;
 pub mod interaction;
 pub mod interaction_message;
 pub mod knowledge_article;
+pub mod morale_pulse;
 pub mod product;
 pub mod purchase;
 pub mod service_agreement;

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_crm_tables;
 mod m20261123_000002_create_access_audit;
 mod m20261123_000003_add_messages_and_department_version;
+mod m20261123_000004_create_pulse_and_feedback;
 
 /// Every migration the gateway knows, oldest first.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_crm_tables::Migration),
             Box::new(m20261123_000002_create_access_audit::Migration),
             Box::new(m20261123_000003_add_messages_and_department_version::Migration),
+            Box::new(m20261123_000004_create_pulse_and_feedback::Migration),
         ]
     }
 }

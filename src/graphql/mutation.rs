@@ -13,7 +13,7 @@ use crate::{
         customer_write,
         events::EventBus,
         interaction_write::{self, NewInteraction, Transition},
-        org_write,
+        org_write, pulse,
     },
 };
 
@@ -319,6 +319,51 @@ impl Mutation {
         let id = parse_id("id", &id)?;
         org_write::delete_agreement(db(ctx)?, id, expected_version).await?;
         Ok(true)
+    }
+
+    /// Records how your week went (1–5), once per week; individual answers are for managers.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn submit_morale_pulse(
+        &self,
+        ctx: &Context<'_>,
+        score: i32,
+        comment: Option<String>,
+    ) -> Result<bool> {
+        let viewer = policy::require_internal(caller(ctx))?;
+        pulse::submit_pulse(db(ctx)?, viewer.customer_id, score, comment.as_deref()).await?;
+        Ok(true)
+    }
+
+    /// Rates (1–5) the service your department received from another department.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn give_department_feedback(
+        &self,
+        ctx: &Context<'_>,
+        to_department_id: ID,
+        score: i32,
+        comment: Option<String>,
+    ) -> Result<bool> {
+        let viewer = policy::require_internal(caller(ctx))?;
+        let to = parse_id("toDepartmentId", &to_department_id)?;
+        pulse::give_feedback(db(ctx)?, viewer.customer_id, to, score, comment.as_deref()).await?;
+        Ok(true)
+    }
+
+    /// Links an interaction to the one that caused it (say, complaints to an IT incident).
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn link_interaction(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        related_to_id: ID,
+    ) -> Result<Interaction> {
+        policy::require_internal(caller(ctx))?;
+        let id = parse_id("id", &id)?;
+        let related = parse_id("relatedToId", &related_to_id)?;
+        let row =
+            interaction_write::link(db(ctx)?, bus(ctx)?, id, expected_version, related).await?;
+        Ok(Interaction(row))
     }
 }
 

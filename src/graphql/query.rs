@@ -272,4 +272,129 @@ impl Query {
             service::audit::list(db(ctx)?, customer_id, page(first, after, last, before)?).await?;
         Ok(connection(page, AccessAuditEntry))
     }
+
+    /// External satisfaction (NPS, CSAT, response and resolution times, retention, revenue)
+    /// over a range, grouped.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn external_satisfaction(
+        &self,
+        ctx: &Context<'_>,
+        range: DateRange,
+        #[graphql(default)] group_by: SatisfactionGrouping,
+    ) -> Result<Vec<ExternalSatisfaction>> {
+        policy::require_internal(caller(ctx))?;
+        let rows =
+            service::satisfaction::external(db(ctx)?, range.resolve()?, group_by.into()).await?;
+        Ok(rows.into_iter().map(ExternalSatisfaction).collect())
+    }
+
+    /// How each service agreement was honoured over a range (employees: those of their own
+    /// department; managers: all).
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn service_levels(
+        &self,
+        ctx: &Context<'_>,
+        range: DateRange,
+    ) -> Result<Vec<AgreementServiceLevel>> {
+        let scope = signed_in(policy::service_level_scope(caller(ctx)))?;
+        let range = range.resolve()?;
+        let db = db(ctx)?;
+        let agreements = service::service_level::agreements_in_scope(db, scope).await?;
+        let ids: Vec<i32> = agreements.iter().map(|a| a.id).collect();
+        let mut levels = service::service_level::per_agreement(db, &ids, range).await?;
+        Ok(agreements
+            .into_iter()
+            .map(|a| AgreementServiceLevel {
+                level: ServiceLevel(levels.remove(&a.id).unwrap_or_default()),
+                agreement: ServiceAgreement(a),
+            })
+            .collect())
+    }
+
+    /// How each department served its internal customers over a range (employees: their
+    /// own department; managers: all).
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn department_service_levels(
+        &self,
+        ctx: &Context<'_>,
+        range: DateRange,
+    ) -> Result<Vec<DepartmentServiceLevel>> {
+        let scope = signed_in(policy::service_level_scope(caller(ctx)))?;
+        let rows = service::service_level::per_provider(db(ctx)?, scope, range.resolve()?).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(d, level)| DepartmentServiceLevel {
+                department: Department(d),
+                level: ServiceLevel(level),
+            })
+            .collect())
+    }
+
+    /// Walks from a (customer-facing) department back through every internal supplier it
+    /// depends on, with each link's service level over the range.
+    #[graphql(visible = "crate::policy::visible::manager")]
+    async fn service_chain(
+        &self,
+        ctx: &Context<'_>,
+        department_id: ID,
+        range: DateRange,
+    ) -> Result<ServiceChain> {
+        policy::require_manager(caller(ctx))?;
+        let id = parse_id("departmentId", &department_id)?;
+        let db = db(ctx)?;
+        let links = service::service_level::chain(db, id, range.resolve()?).await?;
+        let department = service::department::get(db, crate::policy::DepartmentScope::All, id)
+            .await?
+            .ok_or(Error::NotFound { what: "department" })?;
+        Ok(ServiceChain {
+            department: Department(department),
+            links: links.into_iter().map(ServiceChainLink).collect(),
+        })
+    }
+
+    /// Mean morale per department for the weeks starting in the range; means over fewer than
+    /// three answers are withheld.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn morale_summary(
+        &self,
+        ctx: &Context<'_>,
+        range: DateRange,
+    ) -> Result<Vec<SentimentAggregate>> {
+        policy::require_internal(caller(ctx))?;
+        let rows = service::pulse::morale_by_department(db(ctx)?, range.resolve()?).await?;
+        Ok(rows.into_iter().map(SentimentAggregate).collect())
+    }
+
+    /// Mean feedback each department received from others in the range; means over fewer
+    /// than three answers are withheld.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn department_feedback_summary(
+        &self,
+        ctx: &Context<'_>,
+        range: DateRange,
+    ) -> Result<Vec<SentimentAggregate>> {
+        policy::require_internal(caller(ctx))?;
+        let rows = service::pulse::feedback_by_department(db(ctx)?, range.resolve()?).await?;
+        Ok(rows.into_iter().map(SentimentAggregate).collect())
+    }
+
+    /// Individual morale answers for the weeks starting in the range.
+    #[graphql(visible = "crate::policy::visible::manager")]
+    async fn morale_pulses(&self, ctx: &Context<'_>, range: DateRange) -> Result<Vec<MoralePulse>> {
+        policy::require_manager(caller(ctx))?;
+        let rows = service::pulse::pulses(db(ctx)?, range.resolve()?).await?;
+        Ok(rows.into_iter().map(MoralePulse).collect())
+    }
+
+    /// Individual inter-department feedback given in the range.
+    #[graphql(visible = "crate::policy::visible::manager")]
+    async fn department_feedback(
+        &self,
+        ctx: &Context<'_>,
+        range: DateRange,
+    ) -> Result<Vec<DepartmentFeedbackEntry>> {
+        policy::require_manager(caller(ctx))?;
+        let rows = service::pulse::feedback(db(ctx)?, range.resolve()?).await?;
+        Ok(rows.into_iter().map(DepartmentFeedbackEntry).collect())
+    }
 }

@@ -444,3 +444,56 @@ pub async fn messages_of(
         .all(db)
         .await?)
 }
+
+/// Links interaction `id` (at `expected` version) to the interaction that caused it.
+pub async fn link(
+    db: &DatabaseConnection,
+    bus: &EventBus,
+    id: i32,
+    expected: i32,
+    related_to: i32,
+) -> Result<interaction::Model> {
+    if id == related_to {
+        return Err(Error::bad_input(
+            "relatedToId",
+            "an interaction cannot cause itself",
+        ));
+    }
+    let write = bus.begin(db).await?;
+    let txn = write.conn();
+    if interaction::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .is_none()
+    {
+        return Err(Error::NotFound {
+            what: "interaction",
+        });
+    }
+    if interaction::Entity::find_by_id(related_to)
+        .one(txn)
+        .await?
+        .is_none()
+    {
+        return Err(Error::bad_input("relatedToId", "no such interaction"));
+    }
+    let am = interaction::ActiveModel {
+        related_to_id: Set(Some(related_to)),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    versioned::update::<interaction::Entity, _>(
+        txn,
+        am,
+        interaction::Column::Id,
+        interaction::Column::Version,
+        id,
+        expected,
+        "interaction",
+    )
+    .await?;
+    let row = reload(txn, id).await?;
+    bus.commit(write, vec![event(&row, Change::Updated)])
+        .await?;
+    Ok(row)
+}

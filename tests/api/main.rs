@@ -7,6 +7,7 @@ mod helpers;
 mod auth;
 mod http;
 mod live;
+mod metrics;
 mod pagination;
 mod reading;
 mod schema_file;

@@ -9,6 +9,35 @@ use crate::{Result, graphql::context::loaders};
 /// A department of the company.
 pub struct Department(pub department::Model);
 
+impl Department {
+    /// The other side of each agreement where this department is on the `side` returned first.
+    async fn partners(
+        &self,
+        ctx: &Context<'_>,
+        side: fn(&entity::service_agreement::Model) -> (i32, i32),
+    ) -> Result<Vec<Department>> {
+        let loaders = loaders(ctx)?;
+        let agreements = loaders
+            .agreements
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        let mut ids: Vec<i32> = agreements
+            .iter()
+            .map(side)
+            .filter(|(this, _)| *this == self.0.id)
+            .map(|(_, other)| other)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let found = loaders.department.load_many(ids.iter().copied()).await?;
+        Ok(ids
+            .into_iter()
+            .filter_map(|id| found.get(&id).cloned().map(Department))
+            .collect())
+    }
+}
+
 #[Object]
 impl Department {
     /// Stable identifier.
@@ -58,6 +87,22 @@ impl Department {
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<Customer>> {
         let rows = loaders(ctx)?.members.load_one(self.0.id).await?;
         Ok(rows.unwrap_or_default().into_iter().map(Customer).collect())
+    }
+    /// Departments this one provides services to (its internal customers).
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn serves(&self, ctx: &Context<'_>) -> Result<Vec<Department>> {
+        self.partners(ctx, |a| {
+            (a.provider_department_id, a.consumer_department_id)
+        })
+        .await
+    }
+    /// Departments this one depends on (its internal suppliers).
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn served_by(&self, ctx: &Context<'_>) -> Result<Vec<Department>> {
+        self.partners(ctx, |a| {
+            (a.consumer_department_id, a.provider_department_id)
+        })
+        .await
     }
     /// Optimistic-locking version; send it back with updates.
     #[graphql(visible = "crate::policy::visible::internal")]

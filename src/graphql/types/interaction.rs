@@ -128,6 +128,15 @@ impl Interaction {
             .map(Interaction)
             .collect())
     }
+    /// The external interactions and customers this (internal) incident touched.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    async fn impact(&self, ctx: &Context<'_>) -> Result<super::Impact> {
+        crate::policy::require_internal(crate::graphql::context::caller(ctx))?;
+        let db = crate::graphql::context::db(ctx)?;
+        Ok(super::Impact(
+            crate::service::service_level::impact(db, self.0.id).await?,
+        ))
+    }
     /// Replies (and, for employees, internal notes), oldest first.
     async fn messages(&self, ctx: &Context<'_>) -> Result<Vec<InteractionMessage>> {
         let rows = loaders(ctx)?.messages.load_one(self.0.id).await?;

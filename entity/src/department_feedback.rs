@@ -1,0 +1,25 @@
+//! Feedback one department gives another about the service it received (1–5).
+
+use sea_orm::entity::prelude::*;
+
+/// A stored feedback answer.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "department_feedback")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    /// The consuming department (the author's).
+    pub from_department_id: i32,
+    /// The providing department being rated.
+    pub to_department_id: i32,
+    pub author_id: i32,
+    pub score: i32,
+    pub comment: Option<String>,
+    pub created_at: DateTimeUtc,
+}
+
+/// Feedback has no navigable relations.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

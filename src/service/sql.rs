@@ -1,0 +1,91 @@
+//! Small helpers for the hand-written aggregate SQL of the metrics services: the few places
+//! where SQLite and PostgreSQL spell things differently, and binding in the right style.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{DbBackend, Statement, Value};
+
+use crate::{Error, Result};
+
+/// A half-open time range `[from, to)`, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    /// Inclusive start.
+    pub from: DateTime<Utc>,
+    /// Exclusive end.
+    pub to: DateTime<Utc>,
+}
+
+impl Range {
+    /// Validates that the range is non-empty and at most ten years long.
+    pub fn new(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Self> {
+        if to <= from {
+            return Err(Error::bad_input("range.to", "must be after range.from"));
+        }
+        if to - from > chrono::Duration::days(3660) {
+            return Err(Error::bad_input("range", "must span at most ten years"));
+        }
+        Ok(Self { from, to })
+    }
+
+    /// The period of the same length that follows this one.
+    pub fn next(self) -> Self {
+        Self {
+            from: self.to,
+            to: self.to + (self.to - self.from),
+        }
+    }
+}
+
+/// Hours between two timestamp expressions, as a double.
+pub fn hours(backend: DbBackend, from: &str, to: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("(EXTRACT(EPOCH FROM ({to} - {from})) / 3600.0)"),
+        _ => format!("((julianday({to}) - julianday({from})) * 24.0)"),
+    }
+}
+
+/// The `YYYY-MM` month of a timestamp expression, in UTC.
+pub fn month(backend: DbBackend, ts: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("to_char({ts} AT TIME ZONE 'UTC', 'YYYY-MM')"),
+        _ => format!("strftime('%Y-%m', {ts})"),
+    }
+}
+
+/// An average as a double on both backends (PostgreSQL's AVG is NUMERIC).
+pub fn avg(expr: &str) -> String {
+    format!("CAST(AVG({expr}) AS DOUBLE PRECISION)")
+}
+
+/// A count of rows matching `condition`, zero when there are none.
+pub fn count_if(condition: &str) -> String {
+    format!("COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0)")
+}
+
+/// Builds a statement from SQL written with `?` placeholders, numbering them for PostgreSQL.
+pub fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = match backend {
+        DbBackend::Postgres => {
+            let mut out = String::with_capacity(sql.len() + 16);
+            let mut n = 0;
+            for c in sql.chars() {
+                if c == '?' {
+                    n += 1;
+                    out.push('$');
+                    out.push_str(&n.to_string());
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+        _ => sql.to_owned(),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// Rounds an hours figure to six decimals (about 4 ms): SQLite's `julianday` arithmetic leaves
+/// noise far below that, and clients should see 21.0625, not 21.0625000004.
+pub fn tidy(value: Option<f64>) -> Option<f64> {
+    value.map(|v| (v * 1_000_000.0).round() / 1_000_000.0)
+}
