@@ -316,47 +316,6 @@ pub async fn transition(
     Ok(row)
 }
 
-/// Replaces the internal note of an interaction at `expected` version.
-pub async fn set_internal_note(
-    db: &DatabaseConnection,
-    bus: &EventBus,
-    id: i32,
-    expected: i32,
-    note: Option<&str>,
-) -> Result<interaction::Model> {
-    let note = validate::optional_text("internalNote", note, MAX_BODY)?;
-    let write = bus.begin(db).await?;
-    let txn = write.conn();
-    if interaction::Entity::find_by_id(id)
-        .one(txn)
-        .await?
-        .is_none()
-    {
-        return Err(Error::NotFound {
-            what: "interaction",
-        });
-    }
-    let am = interaction::ActiveModel {
-        internal_note: Set(note),
-        updated_at: Set(Utc::now()),
-        ..Default::default()
-    };
-    versioned::update::<interaction::Entity, _>(
-        txn,
-        am,
-        interaction::Column::Id,
-        interaction::Column::Version,
-        id,
-        expected,
-        "interaction",
-    )
-    .await?;
-    let row = reload(txn, id).await?;
-    bus.commit(write, vec![event(&row, Change::Updated)])
-        .await?;
-    Ok(row)
-}
-
 /// A client rates its own resolved interaction, once.
 pub async fn rate(
     db: &DatabaseConnection,

@@ -323,3 +323,18 @@ impl TestApp {
         (self.selects.load(Ordering::SeqCst) - before, out)
     }
 }
+
+/// The id of the department called `name` (read as an employee).
+pub async fn department_id(app: &TestApp, name: &str) -> String {
+    let data = app
+        .data(
+            "{ departments { edges { node { id name } } } }",
+            Some(&app.employee()),
+        )
+        .await;
+    nodes(&data["departments"])
+        .into_iter()
+        .find(|d| d["name"] == name)
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .unwrap()
+}

@@ -71,20 +71,6 @@ async fn next(ws: &mut Ws) -> Value {
     }
 }
 
-async fn department_id(app: &TestApp, name: &str) -> String {
-    let data = app
-        .data(
-            "{ departments { edges { node { id name } } } }",
-            Some(&app.employee()),
-        )
-        .await;
-    nodes(&data["departments"])
-        .into_iter()
-        .find(|d| d["name"] == name)
-        .map(|d| d["id"].as_str().unwrap().to_owned())
-        .unwrap()
-}
-
 fn open(department: &str, subject: &str) -> String {
     format!(
         r#"mutation {{ openInteraction(input: {{departmentId: "{department}", channel: CHAT, kind: INQUIRY, subject: "{subject}", summary: "Hello"}}) {{ id version }} }}"#

@@ -5,20 +5,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-async fn department_id(app: &TestApp, name: &str) -> String {
-    let data = app
-        .data(
-            "{ departments { edges { node { id name } } } }",
-            Some(&app.employee()),
-        )
-        .await;
-    nodes(&data["departments"])
-        .into_iter()
-        .find(|d| d["name"] == name)
-        .map(|d| d["id"].as_str().unwrap().to_owned())
-        .unwrap()
-}
-
 const OPEN: &str = "mutation($input: OpenInteractionInput!) { openInteraction(input: $input) { id status version customer { id } department { name } } }";
 
 fn open_input(department: &str, subject: &str) -> Value {
