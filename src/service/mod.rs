@@ -24,8 +24,11 @@ pub mod validate;
 pub mod versioned;
 
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QueryTrait, Select,
-    sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, LikeExpr, Order, Query, WindowStatement},
+    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, IdenStatic, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select,
+    sea_query::{
+        Alias, Asterisk, Expr, ExprTrait, Func, LikeExpr, Order, Query, UnionType, WindowStatement,
+    },
 };
 
 use crate::Result;
@@ -76,9 +79,16 @@ pub(crate) struct Rank<C> {
     pub newest_first: bool,
 }
 
-/// The first `limit` rows per parent (newest first, or oldest first) in one statement (a
-/// `ROW_NUMBER()` window), so a nested list costs one query for the whole page of parents,
-/// not one per parent.
+/// Parents up to which [`top_n_per_parent`] uses one index-driven branch per parent.
+const UNION_PARENTS: usize = 400;
+
+/// The first `limit` rows per parent (newest first, or oldest first) in one statement, so a
+/// nested list costs one query for the whole page of parents, not one per parent.
+///
+/// Up to [`UNION_PARENTS`] parents the statement is a `UNION ALL` of one small
+/// `ORDER BY … LIMIT` branch per parent: each branch is an index seek, so the cost follows the
+/// rows returned, not the rows the parents own. Beyond that (SQLite caps compound selects at
+/// 500 terms) a `ROW_NUMBER()` window ranks all of the parents' rows in one pass.
 pub(crate) async fn top_n_per_parent<E>(
     db: &DatabaseConnection,
     select: Select<E>,
@@ -103,6 +113,36 @@ where
     };
     if parents.is_empty() || limit == 0 {
         return Ok(Vec::new());
+    }
+    if parents.len() <= UNION_PARENTS {
+        let branch = |i: usize, parent: i32| {
+            let inner = select
+                .clone()
+                .filter(parent_col.eq(parent))
+                .order_by(order_col, order.clone())
+                .order_by(id_col, order.clone())
+                .limit(limit)
+                .into_query();
+            Query::select()
+                .column(Asterisk)
+                .from_subquery(inner, Alias::new(format!("p{i}")))
+                .to_owned()
+        };
+        let mut statement = branch(0, parents[0]);
+        statement.unions(
+            parents
+                .iter()
+                .enumerate()
+                .skip(1)
+                .map(|(i, p)| (UnionType::All, branch(i, *p))),
+        );
+        // Branch order is not promised to survive the union: order the whole result, which
+        // keeps every parent's rows in rank order.
+        statement
+            .order_by(Alias::new(order_col.as_str()), order.clone())
+            .order_by(Alias::new(id_col.as_str()), order);
+        let stmt = db.get_database_backend().build(&statement);
+        return Ok(E::Model::find_by_statement(stmt).all(db).await?);
     }
     let mut window = WindowStatement::partition_by(parent_col);
     window

@@ -165,3 +165,30 @@ both_backends! {
         assert!(total > 0, "the demo has open work");
     }
 }
+
+both_backends! {
+    async fn both_nested_list_strategies_return_the_same_rows(backend) {
+        use crm_gateway::{policy::OwnerScope, service::interaction::{Parent, latest_per_parent}};
+        let app = TestApp::seeded(backend).await;
+        // Up to 400 parents the loader uses one index seek per parent; beyond, a window
+        // function. Ask for the same real customers both ways (padded with ids that do not
+        // exist to cross the threshold) and compare.
+        let real: Vec<i32> = (1..=80).collect();
+        let mut padded = real.clone();
+        padded.extend(10_000..10_400);
+        let small = latest_per_parent(&app.db, OwnerScope::All, Parent::Customer, &real, 3).await.unwrap();
+        let large = latest_per_parent(&app.db, OwnerScope::All, Parent::Customer, &padded, 3).await.unwrap();
+        let key = |rows: &[entity::interaction::Model]| {
+            let mut ids: Vec<(i32, i32)> = rows.iter().map(|r| (r.customer_id, r.id)).collect();
+            ids.sort();
+            ids
+        };
+        assert!(small.len() > 100);
+        assert_eq!(key(&small), key(&large));
+        for customer in real {
+            let mine: Vec<_> = small.iter().filter(|r| r.customer_id == customer).collect();
+            assert!(mine.len() <= 3);
+            assert!(mine.windows(2).all(|w| (w[0].opened_at, w[0].id) >= (w[1].opened_at, w[1].id)), "newest first");
+        }
+    }
+}
