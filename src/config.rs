@@ -91,10 +91,10 @@ pub struct Config {
     #[arg(long, env = "JWT_CLAIMS_NAMESPACE")]
     pub jwt_claims_namespace: Option<String>,
     /// Deepest selection nesting a query may have.
-    #[arg(long, env = "MAX_QUERY_DEPTH", default_value_t = 12)]
+    #[arg(long, env = "MAX_QUERY_DEPTH", default_value_t = 16)]
     pub max_query_depth: usize,
     /// Largest query complexity (one per field, lists multiplied by their page size).
-    #[arg(long, env = "MAX_QUERY_COMPLEXITY", default_value_t = 5000)]
+    #[arg(long, env = "MAX_QUERY_COMPLEXITY", default_value_t = 10000)]
     pub max_query_complexity: usize,
     /// DataLoader batching window in milliseconds: relation keys requested within it share
     /// one SQL statement.

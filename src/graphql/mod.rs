@@ -46,6 +46,22 @@ impl Limits {
     }
 }
 
+/// Cost of a connection field for the complexity limit: its page size times what each node
+/// asks for, so a query's price follows the rows it can touch (an alias bomb of cheap lists
+/// is refused before it runs).
+pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let rows = first
+        .or(last)
+        .unwrap_or(crate::service::page::DEFAULT_PAGE_SIZE)
+        .clamp(0, crate::service::page::MAX_PAGE_SIZE) as usize;
+    5 + rows * child_complexity.max(1)
+}
+
+/// Cost of a nested list field (`first` rows per parent).
+pub fn nested_cost(first: i32, child_complexity: usize) -> usize {
+    cost(Some(first), None, child_complexity)
+}
+
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query, Mutation, Subscription)
 }

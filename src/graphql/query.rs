@@ -71,6 +71,7 @@ impl Query {
 
     /// Customers the caller may see (a client: only itself).
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "super::cost(first, last, child_complexity)")]
     async fn customers(
         &self,
         ctx: &Context<'_>,
@@ -99,6 +100,7 @@ impl Query {
     }
 
     /// Departments the caller may see (a client: customer-facing ones).
+    #[graphql(complexity = "super::cost(first, last, child_complexity)")]
     async fn departments(
         &self,
         ctx: &Context<'_>,
@@ -124,6 +126,7 @@ impl Query {
 
     /// Interactions the caller may see (a client: its own).
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "super::cost(first, last, child_complexity)")]
     async fn interactions(
         &self,
         ctx: &Context<'_>,
@@ -152,6 +155,7 @@ impl Query {
     }
 
     /// Purchases the caller may see (a client: its own).
+    #[graphql(complexity = "super::cost(first, last, child_complexity)")]
     async fn purchases(
         &self,
         ctx: &Context<'_>,
@@ -176,6 +180,7 @@ impl Query {
     }
 
     /// The product catalogue; open to everyone.
+    #[graphql(complexity = "super::cost(first, last, child_complexity)")]
     async fn products(
         &self,
         ctx: &Context<'_>,
@@ -204,6 +209,7 @@ impl Query {
     }
 
     /// Knowledge articles: public ones for everyone, internal ones for employees.
+    #[graphql(complexity = "super::cost(first, last, child_complexity)")]
     async fn knowledge_articles(
         &self,
         ctx: &Context<'_>,
@@ -239,7 +245,10 @@ impl Query {
     }
 
     /// Internal service agreements between departments.
-    #[graphql(visible = "crate::policy::visible::internal")]
+    #[graphql(
+        complexity = "super::cost(first, last, child_complexity)",
+        visible = "crate::policy::visible::internal"
+    )]
     async fn service_agreements(
         &self,
         ctx: &Context<'_>,
@@ -254,7 +263,10 @@ impl Query {
     }
 
     /// Requests that read internal-only fields, oldest first (managers only).
-    #[graphql(visible = "crate::policy::visible::manager")]
+    #[graphql(
+        complexity = "super::cost(first, last, child_complexity)",
+        visible = "crate::policy::visible::manager"
+    )]
     async fn access_audit(
         &self,
         ctx: &Context<'_>,

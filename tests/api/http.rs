@@ -116,6 +116,17 @@ both_backends! {
         assert_eq!(body.get("data").cloned().unwrap_or(Value::Null), Value::Null);
     }
 
+    async fn alias_bombs_are_refused_before_they_run(backend) {
+        let app = TestApp::seeded(backend).await;
+        let bomb: String = (0..500).map(|i| format!("c{i}: customers {{ totalCount }} ")).collect();
+        let (count, body) = app.count_selects(app.gql(&format!("{{ {bomb} }}"), Some(&app.employee()))).await;
+        assert_eq!(first_code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+        assert!(first_message(&body).contains("complex"), "{body}");
+        assert_eq!(count, 0, "nothing ran");
+        // A generous but honest front-end query still fits.
+        app.data("{ customers(first: 100) { totalCount edges { cursor node { id name email segment status lifetimeValue interactions(first: 5) { id subject status department { name } } } } } }", Some(&app.employee())).await;
+    }
+
     async fn unknown_routes_answer_json_404(backend) {
         let app = TestApp::empty(backend).await;
         let (status, _, body) = app.send(Request::get("/nope").body(Body::empty()).unwrap()).await;

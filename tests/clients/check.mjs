@@ -2,6 +2,7 @@
 // the graphql-http server audit, then a graphql-ws subscription that must see a client's own
 // new interaction, and a bad token that must be refused with 4403.
 import { createHmac } from 'node:crypto';
+import { buildClientSchema, getIntrospectionQuery } from 'graphql';
 import { serverAudits } from 'graphql-http';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -35,6 +36,20 @@ for (const audit of serverAudits({ url: `${base}/graphql` })) {
   else console.log(`warn ${audit.name}: ${result.reason}`);
 }
 pass('graphql-http audit');
+
+// GraphiQL and code generators start with the full introspection query; it must work for every
+// caller, and an anonymous caller's schema must still build.
+const introspection = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true });
+for (const [who, bearer] of [['anonymous', null], ['manager', token('manager', 1)]]) {
+  const result = await gql(introspection, bearer);
+  try {
+    if (result.errors) throw new Error(JSON.stringify(result.errors));
+    const schema = buildClientSchema(result.data);
+    pass(`full introspection builds a client schema for ${who} (${Object.keys(schema.getTypeMap()).length} types)`);
+  } catch (e) {
+    fail(`introspection for ${who}: ${e.message}`);
+  }
+}
 
 const manager = token('manager', 1);
 const found = await gql('{ customers(filter: {search: "olivia.hart@brightpaws"}) { edges { node { id } } } departments { edges { node { id name } } } }', manager);

@@ -94,6 +94,7 @@ impl Customer {
         Ok(loaders(ctx)?.department.load_one(id).await?.map(Department))
     }
     /// This customer's most recent interactions, newest first.
+    #[graphql(complexity = "crate::graphql::nested_cost(first, child_complexity)")]
     async fn interactions(
         &self,
         ctx: &Context<'_>,
@@ -108,7 +109,10 @@ impl Customer {
             .collect())
     }
     /// Interactions this employee handles, newest first.
-    #[graphql(visible = "crate::policy::visible::internal")]
+    #[graphql(
+        complexity = "crate::graphql::nested_cost(first, child_complexity)",
+        visible = "crate::policy::visible::internal"
+    )]
     async fn handled_interactions(
         &self,
         ctx: &Context<'_>,
@@ -123,6 +127,7 @@ impl Customer {
             .collect())
     }
     /// This customer's most recent purchases, newest first.
+    #[graphql(complexity = "crate::graphql::nested_cost(first, child_complexity)")]
     async fn purchases(
         &self,
         ctx: &Context<'_>,
@@ -133,6 +138,7 @@ impl Customer {
         Ok(rows.unwrap_or_default().into_iter().map(Purchase).collect())
     }
     /// Interactions, purchases and ratings in one story, newest first.
+    #[graphql(complexity = "crate::graphql::nested_cost(first, child_complexity)")]
     async fn timeline(
         &self,
         ctx: &Context<'_>,

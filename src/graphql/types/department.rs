@@ -110,7 +110,10 @@ impl Department {
         self.0.version
     }
     /// Open interactions, oldest first: the work waiting for this department.
-    #[graphql(visible = "crate::policy::visible::internal")]
+    #[graphql(
+        complexity = "crate::graphql::nested_cost(first, child_complexity)",
+        visible = "crate::policy::visible::internal"
+    )]
     async fn queue(
         &self,
         ctx: &Context<'_>,
@@ -140,7 +143,10 @@ impl Department {
             .collect())
     }
     /// Its most recent interactions, newest first.
-    #[graphql(visible = "crate::policy::visible::internal")]
+    #[graphql(
+        complexity = "crate::graphql::nested_cost(first, child_complexity)",
+        visible = "crate::policy::visible::internal"
+    )]
     async fn interactions(
         &self,
         ctx: &Context<'_>,

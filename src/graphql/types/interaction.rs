@@ -114,7 +114,10 @@ impl Interaction {
             .map(Interaction))
     }
     /// Interactions caused by this one, newest first.
-    #[graphql(visible = "crate::policy::visible::internal")]
+    #[graphql(
+        complexity = "crate::graphql::nested_cost(first, child_complexity)",
+        visible = "crate::policy::visible::internal"
+    )]
     async fn caused(
         &self,
         ctx: &Context<'_>,
