@@ -242,3 +242,54 @@ fn a_short_hmac_secret_is_refused_at_start() {
     config.jwt_secret = Some("short".into());
     assert!(crm_gateway::auth::TokenVerifier::from_config(&config, None).is_err());
 }
+
+both_backends! {
+    async fn a_jwks_file_selects_the_key_by_kid(backend) {
+        let app = TestApp::seeded_with(backend, |c| {
+            c.jwt_secret = None;
+            c.jwt_public_key_file = Some(keys_dir().join("jwks.json"));
+            c.jwt_algorithm = Some(JwtAlgorithm::Rs256);
+        })
+        .await;
+        let claims = json!({"sub": app.ids().manager.to_string(), "role": "manager", "exp": now() + 600});
+        let key = EncodingKey::from_rsa_pem(&pem("rsa_private.pem")).unwrap();
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some("test-key-1".into());
+        let good = encode(&header, &claims, &key).unwrap();
+        assert_eq!(app.data(VIEWER, Some(&good)).await["viewer"]["role"], "MANAGER");
+        header.kid = Some("rotated-away".into());
+        assert_rejected(&app, &encode(&header, &claims, &key).unwrap(), "kid").await;
+    }
+}
+
+#[test]
+fn the_token_command_mints_a_token_the_gateway_accepts() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_crm-gateway"))
+        .args(["token", "--role", "client", "--sub", "33", "--ttl", "5m"])
+        .env("JWT_SECRET", SECRET)
+        .env_remove("JWT_PUBLIC_KEY_FILE")
+        .output()
+        .expect("run the binary");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let token = String::from_utf8(output.stdout).unwrap();
+    let config = {
+        let mut c = crm_gateway::config::Config::with_database("sqlite::memory:");
+        c.jwt_secret = Some(SECRET.into());
+        c
+    };
+    let viewer = crm_gateway::auth::TokenVerifier::from_config(&config, None)
+        .unwrap()
+        .verify(token.trim())
+        .unwrap();
+    assert_eq!((viewer.role, viewer.customer_id), (Role::Client, 33));
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_crm-gateway"))
+        .args(["token", "--role", "admin", "--sub", "1"])
+        .env("JWT_SECRET", SECRET)
+        .output()
+        .expect("run the binary");
+    assert!(!refused.status.success());
+}
