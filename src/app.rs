@@ -14,6 +14,7 @@ use axum::{
     body::Bytes,
     extract::{
         DefaultBodyLimit, Query, State, WebSocketUpgrade,
+        rejection::BytesRejection,
         ws::{CloseFrame, Message},
     },
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
@@ -235,8 +236,25 @@ async fn execute(
     http
 }
 
-async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn graphql_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let format = Format::from_headers(&headers);
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            // Too large (413) or unreadable: still a GraphQL-shaped answer with a code.
+            let status = rejection.status();
+            let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                "the request body is too large"
+            } else {
+                "the request body could not be read"
+            };
+            return request_error(status, format, "BAD_REQUEST", message);
+        }
+    };
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -137,7 +137,8 @@ both_backends! {
     async fn oversized_bodies_are_refused(backend) {
         let app = TestApp::empty(backend).await;
         let huge = json!({"query": format!("{{ viewer {{ role }} }} #{}", "x".repeat(300 * 1024))}).to_string();
-        let (status, _, _) = app.send(post_raw(&huge, "application/json", None)).await;
+        let (status, _, body) = app.send(post_raw(&huge, "application/json", None)).await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(first_code(&body), "BAD_REQUEST", "{body}");
     }
 }
