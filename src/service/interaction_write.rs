@@ -15,7 +15,7 @@ use sea_orm::{
 };
 
 use super::{
-    events::{Change, EventBus, InteractionEvent},
+    events::{Change, EventBus, InteractionEvent, WriteTxn},
     validate, versioned,
 };
 use crate::{Error, Result, policy::OwnerScope};
@@ -300,20 +300,7 @@ pub async fn transition(
             am.status = Set(Closed);
         }
     }
-    versioned::update::<interaction::Entity, _>(
-        txn,
-        am,
-        interaction::Column::Id,
-        interaction::Column::Version,
-        id,
-        expected,
-        "interaction",
-    )
-    .await?;
-    let row = reload(txn, id).await?;
-    bus.commit(write, vec![event(&row, Change::Updated)])
-        .await?;
-    Ok(row)
+    apply(bus, write, am, id, expected).await
 }
 
 /// A client rates its own resolved interaction, once.
@@ -370,6 +357,31 @@ pub async fn rate(
     }
     let row = reload(txn, id).await?;
     bus.commit(write, vec![event(&row, Change::Rated)]).await?;
+    Ok(row)
+}
+
+/// Applies `changes` to interaction `id` at version `expected`, commits, and announces it.
+async fn apply(
+    bus: &EventBus,
+    write: WriteTxn,
+    changes: interaction::ActiveModel,
+    id: i32,
+    expected: i32,
+) -> Result<interaction::Model> {
+    let txn = write.conn();
+    versioned::update::<interaction::Entity, _>(
+        txn,
+        changes,
+        interaction::Column::Id,
+        interaction::Column::Version,
+        id,
+        expected,
+        "interaction",
+    )
+    .await?;
+    let row = reload(txn, id).await?;
+    bus.commit(write, vec![event(&row, Change::Updated)])
+        .await?;
     Ok(row)
 }
 
@@ -441,18 +453,5 @@ pub async fn link(
         updated_at: Set(Utc::now()),
         ..Default::default()
     };
-    versioned::update::<interaction::Entity, _>(
-        txn,
-        am,
-        interaction::Column::Id,
-        interaction::Column::Version,
-        id,
-        expected,
-        "interaction",
-    )
-    .await?;
-    let row = reload(txn, id).await?;
-    bus.commit(write, vec![event(&row, Change::Updated)])
-        .await?;
-    Ok(row)
+    apply(bus, write, am, id, expected).await
 }
