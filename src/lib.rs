@@ -11,6 +11,8 @@
 //! 6. [`app`]: how it is served — axum router, per-request data, graceful shutdown.
 //! 7. [`seed`]: the deterministic demo company.
 
+#![warn(missing_docs)]
+
 /// The HTTP application: state, router, serving.
 pub mod app;
 /// Identity: claims, keys, token decoding, roles and the viewer.

@@ -6,20 +6,25 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "interaction_message")]
 pub struct Model {
+    /// Primary key.
     #[sea_orm(primary_key)]
     pub id: i32,
+    /// The interaction it is on.
     pub interaction_id: i32,
     /// The customer (external or employee) who wrote it.
     pub author_id: i32,
+    /// The text.
     pub body: String,
     /// Internal notes are for employees only.
     pub internal: bool,
+    /// When the row was created.
     pub created_at: DateTimeUtc,
 }
 
 /// Relations of a message.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
+    /// The interaction it belongs to.
     #[sea_orm(
         belongs_to = "super::interaction::Entity",
         from = "Column::InteractionId",

@@ -8,19 +8,27 @@ use crate::enums::Audience;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "knowledge_article")]
 pub struct Model {
+    /// Primary key.
     #[sea_orm(primary_key)]
     pub id: i32,
+    /// Headline.
     pub title: String,
+    /// The text.
     pub body: String,
+    /// Who it is written for.
     pub audience: Audience,
+    /// The department it belongs to.
     pub department_id: i32,
+    /// When it was first published.
     pub published_at: DateTimeUtc,
+    /// When the row last changed.
     pub updated_at: DateTimeUtc,
 }
 
 /// Relations of an article.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
+    /// The department it belongs to.
     #[sea_orm(
         belongs_to = "super::department::Entity",
         from = "Column::DepartmentId",

@@ -3,6 +3,8 @@
 //! Enumerations are stored as short upper-case strings so that both SQLite and
 //! PostgreSQL hold the same readable values.
 
+#![warn(missing_docs)]
+
 pub mod access_audit;
 pub mod customer;
 pub mod department;

@@ -6,15 +6,20 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "morale_pulse")]
 pub struct Model {
+    /// Primary key.
     #[sea_orm(primary_key)]
     pub id: i32,
+    /// The employee who answered.
     pub employee_id: i32,
     /// The employee's department when answering.
     pub department_id: i32,
     /// Monday of the week answered for.
     pub week: Date,
+    /// Score from 1 to 5.
     pub score: i32,
+    /// Optional comment.
     pub comment: Option<String>,
+    /// When the row was created.
     pub created_at: DateTimeUtc,
 }
 

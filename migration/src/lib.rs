@@ -1,5 +1,7 @@
 //! Schema migrations, one file per step, applied in order by [`Migrator`].
 
+#![warn(missing_docs)]
+
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_crm_tables;
