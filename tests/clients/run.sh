@@ -5,7 +5,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 work="$(mktemp -d)"
-port="${CLIENT_CHECK_PORT:-18437}"
+port="${CLIENT_CHECK_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 export JWT_SECRET="real-client-check-secret-$(date +%s)-0123456789abcdef"
 
 (cd "$here" && npm install --no-audit --no-fund --no-package-lock --silent)
@@ -16,8 +16,14 @@ LISTEN_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$work/crm.db?mode=rwc" SEED
   RUST_LOG=warn "$bin" >"$work/gateway.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+ready=no
 for _ in $(seq 1 60); do
-  curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
+  if curl -sf "http://127.0.0.1:$port/health" >/dev/null; then ready=yes; break; fi
   sleep 0.5
 done
+if [ "$ready" != yes ]; then
+  echo "the gateway did not become healthy; its log:" >&2
+  cat "$work/gateway.log" >&2
+  exit 1
+fi
 GATEWAY_URL="http://127.0.0.1:$port" node "$here/check.mjs"
