@@ -352,10 +352,11 @@ impl Query {
         range: DateRange,
     ) -> Result<ServiceChain> {
         policy::require_manager(caller(ctx))?;
+        let scope = signed_in(policy::department_scope(caller(ctx)))?;
         let id = parse_id("departmentId", &department_id)?;
         let db = db(ctx)?;
         let links = service::service_level::chain(db, id, range.resolve()?).await?;
-        let department = service::department::get(db, crate::policy::DepartmentScope::All, id)
+        let department = service::department::get(db, scope, id)
             .await?
             .ok_or(Error::NotFound { what: "department" })?;
         Ok(ServiceChain {

@@ -115,11 +115,7 @@ async fn insert(
         .await?
         .ok_or(Error::NotFound { what: "customer" })?;
     if let Some(handler) = input.handler_id {
-        let employee = customer::Entity::find_by_id(handler).one(txn).await?;
-        if !employee.is_some_and(|e| e.kind == CustomerKind::Internal && e.department_id.is_some())
-        {
-            return Err(Error::bad_input("input.handlerId", "is not an employee"));
-        }
+        require_employee(txn, handler, "input.handlerId").await?;
     }
     if let Some(related) = input.related_to_id
         && interaction::Entity::find_by_id(related)
@@ -193,13 +189,7 @@ pub async fn add_message(
     let body = validate::text("body", body, MAX_BODY)?;
     let write = bus.begin(db).await?;
     let txn = write.conn();
-    let row = super::interaction::scoped(scope)
-        .filter(interaction::Column::Id.eq(interaction_id))
-        .one(txn)
-        .await?
-        .ok_or(Error::NotFound {
-            what: "interaction",
-        })?;
+    let row = in_scope(txn, scope, interaction_id).await?;
     let now = Utc::now();
     let message = interaction_message::ActiveModel {
         interaction_id: Set(row.id),
@@ -262,12 +252,7 @@ pub async fn transition(
     };
     match change {
         Transition::Assign(handler) => {
-            let employee = customer::Entity::find_by_id(handler).one(txn).await?;
-            if !employee
-                .is_some_and(|e| e.kind == CustomerKind::Internal && e.department_id.is_some())
-            {
-                return Err(Error::bad_input("handlerId", "is not an employee"));
-            }
+            require_employee(txn, handler, "handlerId").await?;
             am.handler_id = Set(Some(handler));
             if row.status == Open {
                 am.status = Set(InProgress);
@@ -316,13 +301,7 @@ pub async fn rate(
     let nps = nps.map(|n| validate::within("nps", n, 0, 10)).transpose()?;
     let write = bus.begin(db).await?;
     let txn = write.conn();
-    let row = super::interaction::scoped(scope)
-        .filter(interaction::Column::Id.eq(id))
-        .one(txn)
-        .await?
-        .ok_or(Error::NotFound {
-            what: "interaction",
-        })?;
+    let row = in_scope(txn, scope, id).await?;
     if !matches!(
         row.status,
         InteractionStatus::Resolved | InteractionStatus::Closed
@@ -383,6 +362,31 @@ async fn apply(
     bus.commit(write, vec![event(&row, Change::Updated)])
         .await?;
     Ok(row)
+}
+
+/// An interaction inside `scope`, or NOT_FOUND (the same answer as for a missing one).
+async fn in_scope(
+    db: &impl ConnectionTrait,
+    scope: OwnerScope,
+    id: i32,
+) -> Result<interaction::Model> {
+    super::interaction::scoped(scope)
+        .filter(interaction::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound {
+            what: "interaction",
+        })
+}
+
+/// Fails with BAD_USER_INPUT on `field` unless `id` is an employee (internal, in a department).
+async fn require_employee(db: &impl ConnectionTrait, id: i32, field: &str) -> Result<()> {
+    let employee = customer::Entity::find_by_id(id).one(db).await?;
+    if employee.is_some_and(|e| e.kind == CustomerKind::Internal && e.department_id.is_some()) {
+        Ok(())
+    } else {
+        Err(Error::bad_input(field, "is not an employee"))
+    }
 }
 
 async fn reload(db: &impl ConnectionTrait, id: i32) -> Result<interaction::Model> {
