@@ -8,8 +8,9 @@
 //! 3. [`policy`]: what you may see — field tiers and row scopes, decided in this one place.
 //! 4. [`service`]: what is true — queries and rules over the SeaORM entities, under a scope.
 //! 5. [`graphql`]: what you may ask — the schema, thin resolvers, loaders, the visibility guard.
-//! 6. [`app`]: how it is served — axum router, per-request data, graceful shutdown.
-//! 7. [`seed`]: the deterministic demo company.
+//! 6. [`http`]: how it is served — axum router, GraphQL over HTTP and WebSocket, GraphiQL.
+//! 7. [`app`]: start-up — shared state, serving, graceful shutdown.
+//! 8. [`seed`]: the deterministic demo company.
 
 #![warn(missing_docs)]
 
@@ -25,6 +26,8 @@ pub mod db;
 pub mod error;
 /// The GraphQL schema: types, resolvers, loaders, guard.
 pub mod graphql;
+/// The HTTP transport: router, GraphQL over HTTP, WebSocket, GraphiQL, health.
+pub mod http;
 /// Field visibility and row scopes per role: the only place role rules live.
 pub mod policy;
 /// The deterministic demo company.

@@ -1,0 +1,218 @@
+//! GraphQL over HTTP: `POST /graphql` (JSON bodies) and `GET /graphql?query=…` (queries only).
+//! Both end in [`execute`], which authenticates, runs the schema and encodes the answer.
+
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use axum::{
+    body::Bytes,
+    extract::{Query, State, rejection::BytesRejection},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use super::{Format, authenticate, graphiql, request_error};
+use crate::{app::AppState, graphql::loaders::Loaders, graphql::visibility};
+
+async fn execute(
+    state: AppState,
+    headers: HeaderMap,
+    request: async_graphql::Request,
+    format: Format,
+) -> Response {
+    let caller = match authenticate(&state, &headers) {
+        Ok(caller) => caller,
+        Err(message) => {
+            return request_error(
+                StatusCode::UNAUTHORIZED,
+                format,
+                "UNAUTHENTICATED",
+                &message,
+            );
+        }
+    };
+    let loaders = Loaders::new(&state.db, &caller, state.loader_delay);
+    let mut response = state
+        .schema
+        .execute(request.data(caller).data(loaders))
+        .await;
+    let mut request_failed = false;
+    for err in &mut response.errors {
+        let code = err.extensions.as_ref().and_then(|e| e.get("code")).cloned();
+        match code {
+            None => *err = visibility::coded(err.clone(), "BAD_USER_INPUT"),
+            Some(async_graphql::Value::String(code))
+                if code == visibility::PARSE_FAILED || code == visibility::VALIDATION_FAILED =>
+            {
+                request_failed = true
+            }
+            Some(_) => {}
+        }
+    }
+    let status = if request_failed && format == Format::GraphqlResponse {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let body = match serde_json::to_value(&response).and_then(|mut json| {
+        // A request that never executed has no `data` entry at all (GraphQL over HTTP).
+        if request_failed && let Some(object) = json.as_object_mut() {
+            object.remove("data");
+        }
+        serde_json::to_vec(&json)
+    }) {
+        Ok(body) => body,
+        Err(err) => {
+            tracing::error!(%err, "cannot serialise a GraphQL response");
+            return request_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format,
+                "INTERNAL_SERVER_ERROR",
+                "internal server error",
+            );
+        }
+    };
+    let mut http = (status, body).into_response();
+    http.headers_mut()
+        .insert(header::CONTENT_TYPE, format.content_type());
+    http
+}
+
+/// `POST /graphql` with a JSON body.
+pub async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let format = Format::from_headers(&headers);
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            // Too large (413) or unreadable: still a GraphQL-shaped answer with a code.
+            let status = rejection.status();
+            let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                "the request body is too large"
+            } else {
+                "the request body could not be read"
+            };
+            return request_error(status, format, "BAD_REQUEST", message);
+        }
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence != "application/json" && essence != "application/graphql-response+json" {
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format,
+            "BAD_REQUEST",
+            "send the request as Content-Type: application/json",
+        );
+    }
+    let request = match parse_body(&body) {
+        Ok(request) => request,
+        Err(message) => {
+            return request_error(StatusCode::BAD_REQUEST, format, "BAD_REQUEST", &message);
+        }
+    };
+    execute(state, headers, request, format).await
+}
+
+fn parse_body(body: &[u8]) -> Result<async_graphql::Request, String> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        format!(
+            "the body is not valid JSON (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })?;
+    let Some(object) = value.as_object() else {
+        return Err("the body must be a JSON object; batched requests are not supported".into());
+    };
+    match object.get("query") {
+        Some(serde_json::Value::String(_)) => {}
+        Some(_) => return Err("`query` must be a string".into()),
+        None => return Err("the body has no `query`".into()),
+    }
+    if let Some(vars) = object.get("variables")
+        && !(vars.is_object() || vars.is_null())
+    {
+        return Err("`variables` must be an object".into());
+    }
+    if let Some(name) = object.get("operationName")
+        && !(name.is_string() || name.is_null())
+    {
+        return Err("`operationName` must be a string".into());
+    }
+    serde_json::from_value(value).map_err(|_| "the body is not a GraphQL request".to_owned())
+}
+
+/// Query-string form of a GraphQL request (`GET /graphql?query=…`).
+#[derive(Deserialize)]
+pub struct GetParams {
+    query: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+}
+
+/// `GET /graphql`: GraphiQL without a query, otherwise a query (never a mutation).
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<GetParams>,
+) -> Response {
+    let format = Format::from_headers(&headers);
+    let Some(query) = params.query else {
+        return graphiql::page();
+    };
+    // GET must never change anything: mutations only travel by POST.
+    if let Ok(doc) = async_graphql::parser::parse_query(&query) {
+        let is_mutation = match &doc.operations {
+            DocumentOperations::Single(op) => op.node.ty == OperationType::Mutation,
+            DocumentOperations::Multiple(ops) => params
+                .operation_name
+                .as_deref()
+                .and_then(|name| ops.get(name))
+                .is_some_and(|op| op.node.ty == OperationType::Mutation),
+        };
+        if is_mutation {
+            let mut response = request_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format,
+                "BAD_REQUEST",
+                "mutations must be sent with POST",
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+    }
+    let mut request = async_graphql::Request::new(query);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(vars) = params.variables {
+        match serde_json::from_str::<serde_json::Value>(&vars) {
+            Ok(value @ serde_json::Value::Object(_)) => {
+                request = request.variables(async_graphql::Variables::from_json(value));
+            }
+            _ => {
+                return request_error(
+                    StatusCode::BAD_REQUEST,
+                    format,
+                    "BAD_REQUEST",
+                    "`variables` must be a JSON object",
+                );
+            }
+        }
+    }
+    execute(state, headers, request, format).await
+}
