@@ -8,14 +8,17 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use entity::{
     customer, department, department_feedback,
     enums::{Channel, CustomerKind, CustomerStatus, InteractionKind, InteractionStatus, Segment},
-    interaction, knowledge_article, morale_pulse, product, purchase, service_agreement,
+    interaction, interaction_message, knowledge_article, morale_pulse, product, purchase,
+    service_agreement,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 
 mod catalog;
+
+use crate::auth::Role;
 
 use catalog::{
     AGREEMENTS, ARTICLES, CUSTOMER_NOTES, DEPARTMENTS, EMPLOYEES, EXTERNAL, EXTERNAL_TOPICS, FIRST,
@@ -42,6 +45,45 @@ pub struct DemoIds {
     pub manager: i32,
     /// An external client.
     pub client: i32,
+}
+
+impl DemoIds {
+    /// The three people whose tokens dev mode offers, with who they are.
+    pub fn people(self) -> [DemoPerson; 3] {
+        [
+            DemoPerson {
+                role: Role::Client,
+                customer_id: self.client,
+                name: DEMO_CLIENT_NAME,
+                about: "owner of Bright Paws Grooming, an outside business customer",
+            },
+            DemoPerson {
+                role: Role::Employee,
+                customer_id: self.employee,
+                name: "Noah Berg",
+                about: "support engineer in IT Support",
+            },
+            DemoPerson {
+                role: Role::Manager,
+                customer_id: self.manager,
+                name: "Maria Lopez",
+                about: "head of Customer Care",
+            },
+        ]
+    }
+}
+
+/// A demo identity: a role, the customer it is, and a line about who that is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoPerson {
+    /// The role of its token.
+    pub role: Role,
+    /// Its customer id (the token's subject).
+    pub customer_id: i32,
+    /// Its name in the demo.
+    pub name: &'static str,
+    /// Who that is, in a few words.
+    pub about: &'static str,
 }
 
 /// A tiny deterministic generator (64-bit LCG), so the demo is identical on every machine.
@@ -134,8 +176,9 @@ async fn seed(db: &impl ConnectionTrait) -> Result<(), DbErr> {
         dept_ids: &dept_ids,
         employees: &employees,
     };
+    seed_phone_outage(db, &desk, &externals).await?;
     seed_everyday_interactions(db, &mut desk, &externals).await?;
-    seed_phone_outage(db, &mut desk, &externals).await?;
+    seed_messages(db, &mut desk.rng).await?;
     seed_articles(db, &dept_ids).await?;
     seed_voice(db, &mut desk.rng, &dept_ids, &employees, activity_start()).await
 }
@@ -447,6 +490,11 @@ struct Desk<'a> {
 }
 
 impl Desk<'_> {
+    /// The customer id of the catalogue's `index`-th employee.
+    fn employee(&self, index: usize) -> i32 {
+        self.employees[index].0
+    }
+
     /// The row for `t`: late tickets take longer than their SLA and are rated badly; tickets
     /// opened in the last week may still be open.
     fn file(&mut self, t: Ticket<'_>) -> interaction::ActiveModel {
@@ -576,57 +624,196 @@ async fn seed_everyday_interactions(
     Ok(())
 }
 
-/// The broken phone system: a receptionist's incident that IT resolved a day late, and the
-/// callers who could not get through, a detractor cluster linked to it.
+/// The people of the phone-outage story, by index into the catalogue's [`EMPLOYEES`].
+mod cast {
+    /// Noah Berg, IT support engineer: the demo employee, who fixed the phones.
+    pub const NOAH_BERG: usize = 5;
+    /// Maria Lopez, head of Customer Care: the demo manager, whose team took the complaints.
+    pub const CARE_TEAM: [usize; 3] = [14, 15, 16];
+    /// Jonas Lind, Front Desk lead.
+    pub const JONAS_LIND: usize = 17;
+    /// Emily Clarke, receptionist, who reported the outage.
+    pub const EMILY_CLARKE: usize = 18;
+}
+
+/// The story the demo tells, seeded first so it heads every list (lists are ordered by id):
+/// on 14 September the clinic phone system went down; Emily Clarke reported it at 08:00, Noah
+/// Berg of IT fixed it the next day at noon (the agreed turnaround is 4 hours); twelve callers
+/// who could not get through complained to Customer Care, Olivia Hart among them, and their
+/// complaints are linked to the incident. A follow-up request for a backup line is still open.
 async fn seed_phone_outage(
     db: &impl ConnectionTrait,
-    desk: &mut Desk<'_>,
+    desk: &Desk<'_>,
     externals: &[(i32, Segment)],
 ) -> Result<(), DbErr> {
     let (y, m, d) = PHONE_INCIDENT_DAY;
-    let front_desk_lead = desk.employees[17].0;
-    let receptionist = desk
-        .employees
-        .iter()
-        .find(|e| e.1 == 6 && e.0 != front_desk_lead)
-        .map_or(desk.employees[0].0, |e| e.0);
-    let incident = desk.file(Ticket {
-        customer_id: receptionist,
-        dept: 2,
-        kind: InteractionKind::Incident,
-        channel: Channel::InPerson,
-        subject: "Clinic phone system down",
-        summary: "Incoming calls ring out; receptionists cannot book appointments.",
-        opened: at(y, m, d, 8),
-        sla_hours: 4,
-        late: true,
-        related: None,
-    });
-    let incident = interaction::Entity::insert_many([incident])
+    let opened = at(y, m, d, 8);
+    let incident = interaction::ActiveModel {
+        customer_id: Set(desk.employee(cast::EMILY_CLARKE)),
+        department_id: Set(desk.dept_ids[2]),
+        handler_id: Set(Some(desk.employee(cast::NOAH_BERG))),
+        channel: Set(Channel::InPerson),
+        kind: Set(InteractionKind::Incident),
+        subject: Set("Clinic phone system down".into()),
+        summary: Set("Incoming calls ring out; receptionists cannot book appointments.".into()),
+        internal_note: Set(Some(
+            "The carrier's SIP trunk certificate expired overnight; renewed it and re-registered \
+             the trunks. Carrier escalation took most of the day."
+                .into(),
+        )),
+        satisfaction: Set(Some(2)),
+        rated_at: Set(Some(at(y, m, d + 1, 15))),
+        ..story_row(opened, 4, at(y, m, d + 1, 12))
+    };
+    let incident = interaction::Entity::insert(incident)
         .exec(db)
         .await?
         .last_insert_id;
-    let mut rows = Vec::new();
-    for k in 0..12 {
-        let (who, _) = externals[(k * 3 + 1) % externals.len()];
-        let channel = *desk
-            .rng
-            .pick(&[Channel::Email, Channel::Social, Channel::Chat]);
-        rows.push(desk.file(Ticket {
-            customer_id: who,
-            dept: 5,
-            kind: InteractionKind::Complaint,
-            channel,
-            subject: "Could not reach the clinic by phone",
-            summary: "Tried to call several times to book an appointment; nobody answered.",
-            opened: at(y, m, d, 9 + (k as u32 % 8)),
-            sla_hours: 24,
-            late: true,
-            related: incident,
-        }));
-    }
-    interaction::Entity::insert_many(rows).exec(db).await?;
+    let complaints = (0..12).map(|k: usize| {
+        let opened = at(y, m, d, 9 + (k as u32 % 8));
+        let resolved = at(y, m, d + 2, 10 + k as u32 % 6);
+        interaction::ActiveModel {
+            customer_id: Set(externals[(k * 3) % externals.len()].0),
+            department_id: Set(desk.dept_ids[5]),
+            handler_id: Set(Some(desk.employee(cast::CARE_TEAM[k % 3]))),
+            channel: Set([Channel::Email, Channel::Social, Channel::Chat][k % 3]),
+            kind: Set(InteractionKind::Complaint),
+            subject: Set("Could not reach the clinic by phone".into()),
+            summary: Set(
+                "Tried to call several times to book an appointment; nobody answered.".into(),
+            ),
+            internal_note: Set((k == 0).then(|| "Offered a free check-up as an apology.".into())),
+            satisfaction: Set(Some(1 + (k % 2) as i32)),
+            nps: Set(Some((k % 4) as i32)),
+            rated_at: Set(Some(resolved + Duration::hours(2))),
+            related_to_id: Set(Some(incident)),
+            ..story_row(opened, 24, resolved)
+        }
+    });
+    interaction::Entity::insert_many(complaints)
+        .exec(db)
+        .await?;
+    let backup_line = interaction::ActiveModel {
+        customer_id: Set(desk.employee(cast::JONAS_LIND)),
+        department_id: Set(desk.dept_ids[2]),
+        handler_id: Set(Some(desk.employee(cast::NOAH_BERG))),
+        channel: Set(Channel::Email),
+        kind: Set(InteractionKind::Request),
+        subject: Set("Backup phone line for the front desk".into()),
+        summary: Set("So callers can still reach us if the phone system fails again.".into()),
+        status: Set(InteractionStatus::InProgress),
+        resolved_at: Set(None),
+        updated_at: Set(at(2026, 10, 28, 10)),
+        ..story_row(at(2026, 10, 28, 10), 4, at(2026, 10, 28, 10))
+    };
+    interaction::Entity::insert(backup_line).exec(db).await?;
     Ok(())
+}
+
+/// A resolved story interaction opened at `opened` with `sla_hours` to answer; the caller
+/// sets who, what and how it was rated.
+fn story_row(
+    opened: DateTime<Utc>,
+    sla_hours: i64,
+    resolved: DateTime<Utc>,
+) -> interaction::ActiveModel {
+    interaction::ActiveModel {
+        status: Set(InteractionStatus::Resolved),
+        opened_at: Set(opened),
+        resolved_at: Set(Some(resolved)),
+        sla_due_at: Set(Some(opened + Duration::hours(sla_hours))),
+        satisfaction: Set(None),
+        nps: Set(None),
+        rated_at: Set(None),
+        related_to_id: Set(None),
+        internal_note: Set(None),
+        version: Set(1),
+        updated_at: Set(resolved),
+        ..Default::default()
+    }
+}
+
+/// Public replies (and a few internal notes) on the interactions: staff answer within hours,
+/// except on the day of the phone outage, when Customer Care took a day to reply.
+async fn seed_messages(db: &impl ConnectionTrait, rng: &mut Rng) -> Result<(), DbErr> {
+    let rows = interaction::Entity::find()
+        .order_by_asc(interaction::Column::Id)
+        .all(db)
+        .await?;
+    let mut messages = Vec::new();
+    for row in &rows {
+        let Some(handler) = row.handler_id else {
+            continue;
+        };
+        if row.status == InteractionStatus::Open {
+            continue; // nobody has answered yet
+        }
+        let outage_complaint = row.related_to_id.is_some();
+        let delay = match (outage_complaint, row.resolved_at) {
+            (true, _) => 26,
+            (false, Some(resolved)) => {
+                1 + rng.below((resolved - row.opened_at).num_hours().clamp(1, 8) as u64) as i64
+            }
+            (false, None) => 1 + rng.below(4) as i64,
+        };
+        let body = if outage_complaint {
+            "Our phone system was down on 14 September and we are sorry you could not get \
+             through. Reply here and we will book your appointment right away."
+        } else {
+            reply_for(row.kind)
+        };
+        messages.push(message(
+            row.id,
+            handler,
+            body,
+            false,
+            row.opened_at + Duration::hours(delay),
+        ));
+        if let Some(note) = &row.internal_note
+            && row.related_to_id.is_none()
+            && row.kind == InteractionKind::Incident
+        {
+            let at = row.opened_at + Duration::hours(delay) + Duration::minutes(30);
+            messages.push(message(row.id, handler, note, true, at));
+        }
+    }
+    interaction_message::Entity::insert_many(messages)
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+fn message(
+    interaction_id: i32,
+    author_id: i32,
+    body: &str,
+    internal: bool,
+    created_at: DateTime<Utc>,
+) -> interaction_message::ActiveModel {
+    interaction_message::ActiveModel {
+        interaction_id: Set(interaction_id),
+        author_id: Set(author_id),
+        body: Set(body.into()),
+        internal: Set(internal),
+        created_at: Set(created_at),
+        ..Default::default()
+    }
+}
+
+/// What staff first answer to an interaction of `kind`.
+fn reply_for(kind: InteractionKind) -> &'static str {
+    match kind {
+        InteractionKind::Complaint => {
+            "We are sorry about this. We are looking into it and will get back to you today."
+        }
+        InteractionKind::Incident => "On it; I will update you within the hour.",
+        InteractionKind::Request => "Thanks, this is scheduled; we will confirm when it is done.",
+        InteractionKind::Inquiry => {
+            "Thanks for asking! The answer is in our knowledge base; happy to explain."
+        }
+        InteractionKind::Purchase => "Thank you for your purchase; your receipt is in the portal.",
+        InteractionKind::Feedback => "Thank you for the kind words; we passed them on to the team.",
+    }
 }
 
 /// Knowledge articles, public and internal, one a month.

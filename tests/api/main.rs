@@ -12,6 +12,7 @@ mod live;
 mod metrics;
 mod pagination;
 mod reading;
+mod readme;
 mod schema_file;
 mod scoping;
 mod seed;
