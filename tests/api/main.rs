@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod hostile;
 mod http;
 mod live;
 mod metrics;
