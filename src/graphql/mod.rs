@@ -12,7 +12,7 @@ pub mod visibility;
 use async_graphql::{Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
-use crate::service::events::EventBus;
+use crate::service::{events::EventBus, write::Writer};
 
 use self::{
     mutation::Mutation,
@@ -76,6 +76,7 @@ pub async fn build_schema(
 ) -> Result<AppSchema, String> {
     let views = Views::compute(&builder().finish()).await?;
     Ok(builder()
+        .data(Writer::new(db.clone(), bus.clone()))
         .data(db)
         .data(bus)
         .data(views.clone())
