@@ -12,7 +12,7 @@ pub mod types;
 use async_graphql::{Schema, SchemaBuilder, ValidationMode};
 use sea_orm::DatabaseConnection;
 
-use crate::service::events::EventBus;
+use crate::service::{events::EventBus, write::Writer};
 
 use self::{
     guard::{Guard, ReadObserver, tiers::TierSchemas},
@@ -103,6 +103,7 @@ pub async fn build_schema(
         observer,
     );
     Ok(builder()
+        .data(Writer::new(db.clone(), bus.clone()))
         .data(db)
         .data(bus)
         .data(tiers)

@@ -17,4 +17,5 @@ mod schema_file;
 mod scoping;
 mod seed;
 mod visibility;
+mod write_path;
 mod writing;
