@@ -17,6 +17,7 @@ mod readme;
 mod schema_file;
 mod scoping;
 mod seed;
+mod tokens;
 mod visibility;
 mod write_path;
 mod writing;
