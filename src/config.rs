@@ -106,6 +106,9 @@ pub struct Config {
     /// Time a request may take before it is answered with a timeout.
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// Operations settings: logs, limits, trusted documents, WebSocket, CORS, shutdown.
+    #[command(flatten)]
+    pub ops: crate::ops::OpsConfig,
 }
 
 impl std::fmt::Debug for Config {

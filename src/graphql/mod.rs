@@ -80,6 +80,7 @@ pub async fn build_schema(
         .data(bus)
         .data(views.clone())
         .extension(VisibilityGuard::new(views, observer))
+        .extension(crate::ops::operation::RecordOperation)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
         .limit_recursive_depth(32)

@@ -10,8 +10,13 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{Format, authenticate, graphiql, request_error};
-use crate::{app::AppState, graphql::loaders::Loaders, graphql::visibility};
+use super::{Format, authenticate, gate, graphiql, request_error};
+use crate::{
+    app::AppState,
+    graphql::loaders::Loaders,
+    graphql::visibility,
+    ops::{metrics, operation::OperationSlot},
+};
 
 async fn execute(
     state: AppState,
@@ -21,19 +26,18 @@ async fn execute(
 ) -> Response {
     let caller = match authenticate(&state, &headers) {
         Ok(caller) => caller,
-        Err(message) => {
-            return request_error(
-                StatusCode::UNAUTHORIZED,
-                format,
-                "UNAUTHENTICATED",
-                &message,
-            );
-        }
+        Err(err) => return gate::unauthenticated(&state, format, err),
     };
+    // Ops hook 1: rate limit and database circuit.
+    let admitted = match gate::admit(&state, &caller, format) {
+        Ok(admitted) => admitted,
+        Err(answer) => return *answer,
+    };
+    let operation = OperationSlot::default();
     let loaders = Loaders::new(&state.db, &caller, state.loader_delay);
     let mut response = state
         .schema
-        .execute(request.data(caller).data(loaders))
+        .execute(request.data(caller).data(loaders).data(operation.clone()))
         .await;
     let mut request_failed = false;
     for err in &mut response.errors {
@@ -48,6 +52,9 @@ async fn execute(
             Some(_) => {}
         }
     }
+    // Ops hook 2: the request id in every error, and how the request ended.
+    gate::stamp_request_id(&mut response);
+    let outcome = gate::outcome(&response, request_failed);
     let status = if request_failed && format == Format::GraphqlResponse {
         StatusCode::BAD_REQUEST
     } else {
@@ -74,7 +81,12 @@ async fn execute(
     let mut http = (status, body).into_response();
     http.headers_mut()
         .insert(header::CONTENT_TYPE, format.content_type());
-    http
+    // Ops hook 3: metrics, access log, rate-limit headers.
+    let label = match operation.get() {
+        Some(name) => state.ops.metrics.names.label(name.as_deref()),
+        None => metrics::NONE.into(),
+    };
+    admitted.finish(&state, http, &label, outcome)
 }
 
 /// `POST /graphql` with a JSON body.
