@@ -1,10 +1,12 @@
 //! Integration tests: the real router, driven over HTTP in-process with real signed tokens, on
-//! a freshly migrated SQLite file and a fresh PostgreSQL database per test.
+//! a freshly migrated SQLite file and a fresh PostgreSQL database per test (see [`databases`]).
 
 #[macro_use]
 mod helpers;
 
 mod auth;
+mod databases;
+mod harness;
 mod http;
 mod live;
 mod metrics;
