@@ -109,6 +109,7 @@ pub async fn build_schema(
         .data(tiers)
         .extension(guard)
         .validation_mode(ValidationMode::Fast)
+        .extension(crate::ops::operation::RecordOperation)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
         .limit_recursive_depth(limits.document.nesting)

@@ -1,6 +1,6 @@
 //! GraphQL output types. Each wraps a stored model and maps it field by field, so renaming a
 //! column never changes `schema.graphql` by accident. Internal-only fields carry
-//! `visible = "crate::policy::visible::…"`; the guard in `graphql::visibility` enforces the same.
+//! `visible = "crate::policy::visible::…"`; the guard in `graphql::guard` enforces the same.
 
 mod access;
 mod agreement;
