@@ -14,6 +14,7 @@ mod metrics;
 mod ops_observe;
 mod pagination;
 mod reading;
+mod readme;
 mod schema_file;
 mod scoping;
 mod seed;
