@@ -8,6 +8,7 @@ mod auth;
 mod http;
 mod live;
 mod metrics;
+mod nested;
 mod pagination;
 mod reading;
 mod schema_file;
