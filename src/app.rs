@@ -8,7 +8,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     auth::{Caller, Role, TokenIssuer, TokenVerifier},
     config::Config,
-    graphql::{self, AppSchema, Limits, visibility::ReadObserver},
+    graphql::{self, AppSchema, Limits, guard::ReadObserver},
     seed,
     service::{
         audit::{self, AuditEntry},

@@ -35,4 +35,4 @@ pub mod seed;
 /// Business rules and queries, one module per aggregate.
 pub mod service;
 
-pub use error::{Error, Result};
+pub use error::{Conflict, Error, Result};

@@ -23,6 +23,7 @@ pub mod sql;
 pub mod timeline;
 pub mod validate;
 pub mod versioned;
+pub mod write;
 
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, IdenStatic, QueryFilter,

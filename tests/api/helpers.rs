@@ -2,7 +2,7 @@
 
 use std::sync::{
     Arc,
-    atomic::{AtomicU32, AtomicUsize, Ordering},
+    atomic::{AtomicUsize, Ordering},
 };
 
 use axum::{
@@ -18,9 +18,11 @@ use crm_gateway::{
     seed::{self, DemoIds},
 };
 use http_body_util::BodyExt;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 use tower::ServiceExt;
+
+use crate::databases::TestDatabase;
 
 /// The shared secret every test app accepts.
 pub const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-keys";
@@ -54,56 +56,6 @@ macro_rules! both_backends {
     )*};
 }
 
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-fn unique_name() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    format!(
-        "crm_test_{}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        nanos
-    )
-}
-
-/// PostgreSQL server for tests: `TEST_DATABASE_URL`, or the local trust-auth server.
-pub fn postgres_admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-/// A database URL nobody else uses.
-pub async fn fresh_database_url(backend: Backend) -> String {
-    let name = unique_name();
-    match backend {
-        Backend::Sqlite => {
-            let path = std::env::temp_dir().join(format!("{name}.db"));
-            format!("sqlite://{}?mode=rwc", path.display())
-        }
-        Backend::Postgres => {
-            let admin_url = postgres_admin_url();
-            let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
-                panic!("PostgreSQL must be reachable at TEST_DATABASE_URL ({admin_url}): {e}")
-            });
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("create test database");
-            admin.close().await.ok();
-            let (base, query) = admin_url.split_once('?').unwrap_or((&admin_url, ""));
-            let base = &base[..base.rfind('/').expect("database URL has a path")];
-            if query.is_empty() {
-                format!("{base}/{name}")
-            } else {
-                format!("{base}/{name}?{query}")
-            }
-        }
-    }
-}
-
 /// One running gateway over its own database.
 pub struct TestApp {
     pub router: Router,
@@ -113,6 +65,8 @@ pub struct TestApp {
     pub config: Config,
     /// The demo identities, when the app was seeded.
     pub demo: Option<DemoIds>,
+    /// The database, dropped with the last app (replicas share it); last so the app goes first.
+    database: Arc<TestDatabase>,
 }
 
 impl TestApp {
@@ -133,18 +87,22 @@ impl TestApp {
 
     /// A second gateway process over the same database (a stateless replica).
     pub async fn replica(&self) -> Self {
-        let url = self.config.database_url.clone();
-        let mut app = Self::build_on(url, false, |_| {}).await;
+        let mut app = Self::build_on(self.database.clone(), false, |_| {}).await;
         app.demo = self.demo;
         app
     }
 
     async fn build(backend: Backend, seed_demo: bool, tweak: impl FnOnce(&mut Config)) -> Self {
-        Self::build_on(fresh_database_url(backend).await, seed_demo, tweak).await
+        let database = Arc::new(TestDatabase::fresh(backend).await);
+        Self::build_on(database, seed_demo, tweak).await
     }
 
-    async fn build_on(url: String, seed_demo: bool, tweak: impl FnOnce(&mut Config)) -> Self {
-        let mut config = Config::with_database(url);
+    async fn build_on(
+        database: Arc<TestDatabase>,
+        seed_demo: bool,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Self {
+        let mut config = Config::with_database(database.url.clone());
         config.jwt_secret = Some(SECRET.to_owned());
         config.db_max_connections = 5;
         tweak(&mut config);
@@ -192,6 +150,7 @@ impl TestApp {
             db,
             config,
             demo,
+            database,
         }
     }
 

@@ -1,10 +1,13 @@
 //! Integration tests: the real router, driven over HTTP in-process with real signed tokens, on
-//! a freshly migrated SQLite file and a fresh PostgreSQL database per test.
+//! a freshly migrated SQLite file and a fresh PostgreSQL database per test (see [`databases`]).
 
 #[macro_use]
 mod helpers;
 
 mod auth;
+mod databases;
+mod harness;
+mod hostile;
 mod http;
 mod live;
 mod metrics;
@@ -15,4 +18,5 @@ mod schema_file;
 mod scoping;
 mod seed;
 mod visibility;
+mod write_path;
 mod writing;
