@@ -146,6 +146,9 @@ pub struct Config {
     /// Defaults to `all` in dev mode and `employees` otherwise.
     #[arg(long, env = "INTROSPECTION", value_enum)]
     pub introspection: Option<Introspection>,
+    /// Operations settings: logs, limits, trusted documents, WebSocket, CORS, shutdown.
+    #[command(flatten)]
+    pub ops: crate::ops::OpsConfig,
 }
 
 /// Who may introspect the schema; for the others `__schema` and `__type` do not exist.

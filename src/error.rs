@@ -70,7 +70,7 @@ pub enum Conflict {
     AlreadyAnswered,
     /// The e-mail address cannot be used. Deliberately silent about why: saying "someone else
     /// has it" would confirm another customer's address to whoever asks.
-    #[error("this e-mail address cannot be used: choose another one")]
+    #[error("this e-mail address cannot be used: choose a different one")]
     EmailUnavailable,
     /// Another department already has this name (department names are not secret inside).
     #[error("another department already has this name")]

@@ -8,7 +8,9 @@ mod role;
 mod token;
 
 pub use role::Role;
-pub use token::{AuthError, KeyConfigError, TokenIssuer, TokenVerifier, check_hmac_secret};
+pub use token::{
+    AuthError, KeyConfigError, Rejection, TokenIssuer, TokenVerifier, check_hmac_secret,
+};
 
 /// The verified identity behind a request.
 #[derive(Debug, Clone, PartialEq, Eq)]

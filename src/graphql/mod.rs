@@ -71,9 +71,9 @@ pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> u
     5 + rows * child_complexity.max(1)
 }
 
-/// Cost of a nested list field (`first` rows per parent).
-pub fn nested_cost(first: i32, child_complexity: usize) -> usize {
-    cost(Some(first), None, child_complexity)
+/// Cost of a nested connection field (`first` rows per parent).
+pub fn nested_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    cost(first, None, child_complexity)
 }
 
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
@@ -109,6 +109,7 @@ pub async fn build_schema(
         .data(tiers)
         .extension(guard)
         .validation_mode(ValidationMode::Fast)
+        .extension(crate::ops::operation::RecordOperation)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
         .limit_recursive_depth(limits.document.nesting)

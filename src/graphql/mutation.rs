@@ -8,7 +8,7 @@ use crate::{
     Error, Result, policy,
     service::{
         customer_write,
-        interaction_write::{self, NewInteraction, Transition},
+        interaction_write::{self, NewInteraction, Opener, Transition},
         org_write, pulse,
         write::Writer,
     },
@@ -48,7 +48,9 @@ impl Mutation {
                 sla_due_at: None,
                 related_to_id: None,
             },
-            external_only,
+            Opener::Itself {
+                outsider: external_only,
+            },
         )
         .await?;
         Ok(Interaction(row))
@@ -147,7 +149,7 @@ impl Mutation {
         ctx: &Context<'_>,
         input: LogInteractionInput,
     ) -> Result<Interaction> {
-        policy::require_internal(caller(ctx))?;
+        let viewer = policy::require_internal(caller(ctx))?;
         let id = |field: &str, id: Option<ID>| id.map(|id| parse_id(field, &id)).transpose();
         let new = NewInteraction {
             customer_id: parse_id("input.customerId", &input.customer_id)?,
@@ -162,7 +164,8 @@ impl Mutation {
             related_to_id: id("input.relatedToId", input.related_to_id)?,
         };
         Ok(Interaction(
-            interaction_write::log_or_open(writer(ctx)?, new, false).await?,
+            interaction_write::log_or_open(writer(ctx)?, new, Opener::Employee(viewer.customer_id))
+                .await?,
         ))
     }
 

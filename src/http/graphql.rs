@@ -9,13 +9,14 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{Format, authenticate, graphiql, request_error};
+use super::{Format, authenticate, gate, graphiql, request_error};
 use crate::{
     app::AppState,
     graphql::{
         guard::{ReadOnly, codes},
         loaders::Loaders,
     },
+    ops::{metrics, operation::OperationSlot},
 };
 
 async fn execute(
@@ -26,19 +27,18 @@ async fn execute(
 ) -> Response {
     let caller = match authenticate(&state, &headers) {
         Ok(caller) => caller,
-        Err(message) => {
-            return request_error(
-                StatusCode::UNAUTHORIZED,
-                format,
-                "UNAUTHENTICATED",
-                &message,
-            );
-        }
+        Err(err) => return gate::unauthenticated(&state, format, err),
     };
+    // Ops hook 1: rate limit and database circuit.
+    let admitted = match gate::admit(&state, &caller, format) {
+        Ok(admitted) => admitted,
+        Err(answer) => return *answer,
+    };
+    let operation = OperationSlot::default();
     let loaders = Loaders::new(&state.db, &caller, state.loader_delay);
     let mut response = state
         .schema
-        .execute(request.data(caller).data(loaders))
+        .execute(request.data(caller).data(loaders).data(operation.clone()))
         .await;
     // A request error stops the request before execution: no data, and no error with a path.
     let request_failed = !response.errors.is_empty()
@@ -51,6 +51,9 @@ async fn execute(
         get_mutation |=
             matches!(code, Some(async_graphql::Value::String(c)) if c == codes::METHOD_NOT_ALLOWED);
     }
+    // Ops hook 2: the request id in every error, and how the request ended.
+    gate::stamp_request_id(&mut response);
+    let outcome = gate::outcome(&response, request_failed);
     let status = if get_mutation {
         StatusCode::METHOD_NOT_ALLOWED
     } else if request_failed && format == Format::GraphqlResponse {
@@ -83,7 +86,12 @@ async fn execute(
         http.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
     }
-    http
+    // Ops hook 3: metrics, access log, rate-limit headers.
+    let label = match operation.get() {
+        Some(name) => state.ops.metrics.names.label(name.as_deref()),
+        None => metrics::NONE.into(),
+    };
+    admitted.finish(&state, http, &label, outcome)
 }
 
 /// `POST /graphql` with a JSON body.

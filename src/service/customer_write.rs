@@ -10,7 +10,11 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
 
-use super::{validate, versioned, write::Writer};
+use super::{
+    customer::{Author, author},
+    validate, versioned,
+    write::Writer,
+};
 use crate::{Conflict, Error, Result};
 
 /// Fields of a new customer.
@@ -126,6 +130,15 @@ pub async fn create(writer: &Writer, input: NewCustomer) -> Result<customer::Mod
         .await
 }
 
+/// Who edits a customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Editor {
+    /// The customer itself (its contact details).
+    Itself,
+    /// An employee.
+    Employee,
+}
+
 /// Updates customer `id` if it is still at version `expected`.
 pub async fn update(
     writer: &Writer,
@@ -134,20 +147,29 @@ pub async fn update(
     patch: CustomerPatch,
 ) -> Result<customer::Model> {
     writer
-        .run(async |tx| update_in(tx.conn(), id, expected, patch).await)
+        .run(async |tx| update_in(tx.conn(), Editor::Employee, id, expected, patch).await)
         .await
 }
 
 async fn update_in(
     db: &impl ConnectionTrait,
+    editor: Editor,
     id: i32,
     expected: i32,
     patch: CustomerPatch,
 ) -> Result<customer::Model> {
-    let current = customer::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound { what: "customer" })?;
+    let current = match editor {
+        Editor::Itself => author(db, id, Author::Customer).await?,
+        Editor::Employee => customer::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or(Error::NotFound { what: "customer" })?,
+    };
+    // A stale version is answered before anything else is looked at, so the answer to a
+    // request that was never going to be applied says nothing about other customers' data.
+    if current.version != expected {
+        return Err(versioned::stale("customer", id, expected));
+    }
     let mut am = customer::ActiveModel {
         updated_at: Set(Utc::now()),
         ..Default::default()
@@ -241,5 +263,7 @@ pub async fn update_contact(
         organization,
         ..Default::default()
     };
-    update(writer, own_id, expected, patch).await
+    writer
+        .run(async |tx| update_in(tx.conn(), Editor::Itself, own_id, expected, patch).await)
+        .await
 }

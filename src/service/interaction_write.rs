@@ -15,6 +15,7 @@ use sea_orm::{
 };
 
 use super::{
+    customer::{Author, author},
     events::{Change, InteractionEvent},
     validate, versioned,
     write::{Tx, Writer},
@@ -91,10 +92,24 @@ async fn due_at(
     Ok(opened + Duration::hours(hours))
 }
 
-async fn insert(
+/// Who asks for a new interaction; it decides which checks the interaction gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opener {
+    /// The customer opens it for itself. Outsiders reach only customer-facing departments:
+    /// internal departments do not exist for them.
+    Itself {
+        /// Whether the customer is an outsider.
+        outsider: bool,
+    },
+    /// This employee logs it for any customer.
+    Employee(i32),
+}
+
+/// Inserts an interaction, checked according to who opens it.
+pub async fn log_or_open(
     writer: &Writer,
     input: NewInteraction,
-    require_external_department: bool,
+    opener: Opener,
 ) -> Result<interaction::Model> {
     let subject = validate::text("input.subject", &input.subject, MAX_SUBJECT)?;
     let summary = validate::text("input.summary", &input.summary, MAX_BODY)?;
@@ -111,7 +126,7 @@ async fn insert(
     };
     writer
         .run(async |tx| {
-            let row = insert_in(tx.conn(), input, require_external_department).await?;
+            let row = insert_in(tx.conn(), input, opener).await?;
             tx.publish(event(&row, Change::Opened));
             Ok(row)
         })
@@ -122,17 +137,23 @@ async fn insert(
 async fn insert_in(
     txn: &impl ConnectionTrait,
     input: NewInteraction,
-    require_external_department: bool,
+    opener: Opener,
 ) -> Result<interaction::Model> {
+    let customer = match opener {
+        Opener::Itself { .. } => author(txn, input.customer_id, Author::Customer).await?,
+        Opener::Employee(employee) => {
+            author(txn, employee, Author::Internal).await?;
+            customer::Entity::find_by_id(input.customer_id)
+                .one(txn)
+                .await?
+                .ok_or(Error::NotFound { what: "customer" })?
+        }
+    };
     let dept = department(txn, input.department_id).await?;
-    if require_external_department && !dept.serves_external {
+    if opener == (Opener::Itself { outsider: true }) && !dept.serves_external {
         // Internal departments do not exist for outsiders: same answer as a missing one.
         return Err(Error::NotFound { what: "department" });
     }
-    let customer = customer::Entity::find_by_id(input.customer_id)
-        .one(txn)
-        .await?
-        .ok_or(Error::NotFound { what: "customer" })?;
     if let Some(handler) = input.handler_id {
         require_employee(txn, handler, "input.handlerId").await?;
     }
@@ -182,16 +203,6 @@ async fn insert_in(
     Ok(row)
 }
 
-/// Inserts an interaction; with `external_only` the department must be customer-facing (the
-/// rule for outsiders, to whom internal departments do not exist).
-pub async fn log_or_open(
-    writer: &Writer,
-    input: NewInteraction,
-    external_only: bool,
-) -> Result<interaction::Model> {
-    insert(writer, input, external_only).await
-}
-
 /// Adds a public reply or an internal note, on an interaction inside `scope`; returns the
 /// message and the interaction's customer id.
 pub async fn add_message(
@@ -217,6 +228,12 @@ async fn add_message_in(
     internal: bool,
 ) -> Result<(interaction_message::Model, i32)> {
     let txn = tx.conn();
+    let needs = if internal {
+        Author::Internal
+    } else {
+        Author::Customer
+    };
+    author(txn, author_id, needs).await?;
     let row = in_scope(txn, scope, interaction_id).await?;
     let now = Utc::now();
     let message = interaction_message::ActiveModel {

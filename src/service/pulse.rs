@@ -3,13 +3,14 @@
 //! than [`MIN_GROUP`] answers is suppressed so no individual can be singled out.
 
 use chrono::{Datelike, Duration, NaiveDate, Utc};
-use entity::{customer, department, department_feedback, morale_pulse};
+use entity::{department, department_feedback, morale_pulse};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
 };
 
 use super::{
+    customer::{Author, author},
     sql::{self, Range},
     validate, versioned,
     write::Writer,
@@ -25,10 +26,9 @@ pub fn week_of(date: NaiveDate) -> NaiveDate {
 }
 
 async fn employee_department(db: &impl ConnectionTrait, employee: i32) -> Result<i32> {
-    customer::Entity::find_by_id(employee)
-        .one(db)
+    author(db, employee, Author::Internal)
         .await?
-        .and_then(|c| c.department_id)
+        .department_id
         .ok_or_else(|| Error::Forbidden("only employees with a department can answer".into()))
 }
 

@@ -11,6 +11,8 @@ mod hostile;
 mod http;
 mod live;
 mod metrics;
+mod nested;
+mod ops_observe;
 mod pagination;
 mod reading;
 mod readme;

@@ -585,8 +585,8 @@ both_backends! {
             let body = app.gql(&query, Some(&client)).await;
             assert_eq!(first_code(&body), "GRAPHQL_VALIDATION_FAILED", "{query}: {body}");
         }
-        let data = app.data("{ viewer { customer { name interactions { satisfaction nps } } } }", Some(&client)).await;
+        let data = app.data("{ viewer { customer { name interactions { nodes { satisfaction nps } } } } }", Some(&client)).await;
         assert_eq!(data["viewer"]["customer"]["name"], "Ada");
-        assert_eq!(data["viewer"]["customer"]["interactions"].as_array().unwrap().len(), 2);
+        assert_eq!(data["viewer"]["customer"]["interactions"]["nodes"].as_array().unwrap().len(), 2);
     }
 }

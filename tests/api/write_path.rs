@@ -118,3 +118,69 @@ both_backends! {
         assert_eq!(conflict_kind(&again), "ALREADY_ANSWERED", "{again}");
     }
 }
+
+/// The error code of a write, whatever the HTTP status; asserts it was not a server error.
+async fn write_code(app: &TestApp, query: &str, token: &str) -> String {
+    let (status, body) = app
+        .post(serde_json::json!({ "query": query }), Some(token))
+        .await;
+    assert!(
+        !status.is_server_error(),
+        "{query} answered {status}: {body}"
+    );
+    let code = first_code(&body).to_owned();
+    assert_ne!(code, "INTERNAL_SERVER_ERROR", "{query}: {body}");
+    code
+}
+
+both_backends! {
+    async fn writes_by_unknown_subjects_are_refused_cleanly(backend) {
+        let app = TestApp::seeded(backend).await;
+        let care = department_id(&app, "Customer Care").await;
+        let interaction = "1";
+        let writes = [
+            format!(r#"mutation {{ openInteraction(input: {{departmentId: "{care}", channel: PORTAL, kind: REQUEST, subject: "s", summary: "s"}}) {{ id }} }}"#),
+            format!(r#"mutation {{ addReply(interactionId: "{interaction}", body: "hello") {{ id }} }}"#),
+            format!(r#"mutation {{ addInternalNote(interactionId: "{interaction}", body: "note") {{ id }} }}"#),
+            format!(r#"mutation {{ rateInteraction(id: "{interaction}", satisfaction: 3) {{ id }} }}"#),
+            r#"mutation { updateMyContact(input: {expectedVersion: 1, phone: "+1 555 0101"}) { id } }"#.to_owned(),
+            r#"mutation { submitMoralePulse(score: 3) }"#.to_owned(),
+            format!(r#"mutation {{ giveDepartmentFeedback(toDepartmentId: "{care}", score: 3) }}"#),
+            format!(r#"mutation {{ logInteraction(input: {{customerId: "{}", departmentId: "{care}", channel: PHONE, kind: REQUEST, subject: "s", summary: "s"}}) {{ id }} }}"#, app.ids().client),
+        ];
+        use crm_gateway::auth::Role;
+        for role in [Role::Client, Role::Employee, Role::Manager] {
+            let nobody = app.token(role, 999_999);
+            for write in &writes {
+                let code = write_code(&app, write, &nobody).await;
+                assert!(
+                    ["UNAUTHENTICATED", "GRAPHQL_VALIDATION_FAILED", "NOT_FOUND"].contains(&code.as_str()),
+                    "{role:?} {write}: {code}"
+                );
+            }
+        }
+        // An employee token naming an outside customer cannot write as staff.
+        let impostor = app.token(Role::Employee, app.ids().client);
+        for write in &writes[2..] {
+            if write.contains("addInternalNote") || write.contains("Pulse") || write.contains("Feedback") || write.contains("logInteraction") {
+                assert_eq!(write_code(&app, write, &impostor).await, "UNAUTHENTICATED", "{write}");
+            }
+        }
+    }
+
+    async fn a_stale_contact_update_is_refused_before_the_email_is_looked_at(backend) {
+        let app = TestApp::seeded(backend).await;
+        let client = app.client();
+        let me = app.data("{ viewer { customer { version } } }", Some(&client)).await;
+        let v = me["viewer"]["customer"]["version"].as_i64().unwrap();
+        let taken = "noah.berg@northwind.example";
+        let stale = app.gql(&format!(r#"mutation {{ updateMyContact(input: {{expectedVersion: {}, email: "{taken}"}}) {{ email }} }}"#, v - 1), Some(&client)).await;
+        assert_eq!(conflict_kind(&stale), "STALE_VERSION", "{stale}");
+        let fresh = app.gql(&format!(r#"mutation {{ updateMyContact(input: {{expectedVersion: {v}, email: "{taken}"}}) {{ email }} }}"#), Some(&client)).await;
+        assert_eq!(conflict_kind(&fresh), "EMAIL_UNAVAILABLE", "{fresh}");
+        let message = first_message(&fresh).to_lowercase();
+        assert!(!message.contains("another") && !message.contains("customer") && !message.contains("already"), "{message}");
+        let unchanged = app.data("{ viewer { customer { email version } } }", Some(&client)).await;
+        assert_eq!(unchanged["viewer"]["customer"]["version"], v);
+    }
+}
