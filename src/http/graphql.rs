@@ -39,19 +39,7 @@ async fn execute(
         .schema
         .execute(request.data(caller).data(loaders).data(operation.clone()))
         .await;
-    let mut request_failed = false;
-    for err in &mut response.errors {
-        let code = err.extensions.as_ref().and_then(|e| e.get("code")).cloned();
-        match code {
-            None => *err = visibility::coded(err.clone(), "BAD_USER_INPUT"),
-            Some(async_graphql::Value::String(code))
-                if code == visibility::PARSE_FAILED || code == visibility::VALIDATION_FAILED =>
-            {
-                request_failed = true
-            }
-            Some(_) => {}
-        }
-    }
+    let request_failed = code_errors(&mut response);
     // Ops hook 2: the request id in every error, and how the request ended.
     gate::stamp_request_id(&mut response);
     let outcome = gate::outcome(&response, request_failed);
@@ -87,6 +75,25 @@ async fn execute(
         None => metrics::NONE.into(),
     };
     admitted.finish(&state, http, &label, outcome)
+}
+
+/// Gives every uncoded error `BAD_USER_INPUT`; true when the request failed before execution
+/// (parse or validation errors). Shared by HTTP and WebSocket operations.
+pub fn code_errors(response: &mut async_graphql::Response) -> bool {
+    let mut request_failed = false;
+    for err in &mut response.errors {
+        let code = err.extensions.as_ref().and_then(|e| e.get("code")).cloned();
+        match code {
+            None => *err = visibility::coded(err.clone(), "BAD_USER_INPUT"),
+            Some(async_graphql::Value::String(code))
+                if code == visibility::PARSE_FAILED || code == visibility::VALIDATION_FAILED =>
+            {
+                request_failed = true
+            }
+            Some(_) => {}
+        }
+    }
+    request_failed
 }
 
 /// `POST /graphql` with a JSON body.

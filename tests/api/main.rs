@@ -11,6 +11,7 @@ mod http;
 mod live;
 mod metrics;
 mod ops_observe;
+mod ops_ws;
 mod pagination;
 mod reading;
 mod schema_file;
