@@ -71,10 +71,24 @@ impl Error {
 
 impl From<sea_orm::DbErr> for Error {
     fn from(err: sea_orm::DbErr) -> Self {
-        use sea_orm::DbErr;
+        use sea_orm::{DbErr, RuntimeErr};
+        // A connection that broke mid-statement (I/O, pool closed) is an outage too, not a bug.
+        let broken = |e: &RuntimeErr| {
+            matches!(e, RuntimeErr::SqlxError(e) if matches!(
+                e.as_ref(),
+                sea_orm::sqlx::Error::Io(_)
+                    | sea_orm::sqlx::Error::PoolTimedOut
+                    | sea_orm::sqlx::Error::PoolClosed
+                    | sea_orm::sqlx::Error::WorkerCrashed
+            ))
+        };
         match err {
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
                 tracing::warn!(cause = %err, "database unavailable");
+                Error::Unavailable
+            }
+            DbErr::Query(ref e) | DbErr::Exec(ref e) if broken(e) => {
+                tracing::warn!(cause = %err, "database connection lost");
                 Error::Unavailable
             }
             other => Error::internal("database error", other),
