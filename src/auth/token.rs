@@ -197,6 +197,11 @@ impl TokenVerifier {
         Ok(Keys::Single(key))
     }
 
+    /// The clock leeway granted on `exp` and `nbf`, in seconds.
+    pub fn leeway_secs(&self) -> u64 {
+        self.validation.leeway
+    }
+
     /// Verifies the value of an `Authorization` header.
     pub fn verify_header(&self, header: &str) -> Result<Viewer, AuthError> {
         let (scheme, token) = header.trim().split_once(' ').unwrap_or((header, ""));
