@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod databases;
+mod explorer;
 mod harness;
 mod hostile;
 mod http;
