@@ -6,9 +6,9 @@ use std::{sync::Arc, time::Duration};
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::{Caller, Role, TokenIssuer, TokenVerifier},
+    auth::{Caller, TokenIssuer, TokenVerifier},
     config::Config,
-    graphql::{self, AppSchema, Limits, visibility::ReadObserver},
+    graphql::{self, AppSchema, Limits, guard::ReadObserver},
     ops::{Ops, OpsConfig},
     seed,
     service::{
@@ -161,15 +161,19 @@ async fn print_demo_tokens(
     let issuer = TokenIssuer::new(secret, config);
     let ttl = Duration::from_secs(12 * 3600);
     println!(
-        "\nDemo bearer tokens (valid 12 h, paste into GraphiQL's Headers as {{\"Authorization\": \"Bearer …\"}}):"
+        "\nThe demo company is {}. Its people's bearer tokens (valid 12 h; paste one into \
+         GraphiQL's Headers as {{\"Authorization\": \"Bearer …\"}}):",
+        seed::COMPANY
     );
-    for (label, role, id) in [
-        ("employee", Role::Employee, ids.employee),
-        ("manager ", Role::Manager, ids.manager),
-        ("client  ", Role::Client, ids.client),
-    ] {
-        match issuer.mint(role, id, ttl) {
-            Ok(token) => println!("  {label} (customer {id}): Bearer {token}"),
+    for person in ids.people() {
+        match issuer.mint(person.role, person.customer_id, ttl) {
+            Ok(token) => println!(
+                "  {:<8} {}, {} (customer {}):\n           Bearer {token}",
+                person.role.as_claim(),
+                person.name,
+                person.about,
+                person.customer_id
+            ),
             Err(err) => tracing::error!(%err, "cannot mint a demo token"),
         }
     }

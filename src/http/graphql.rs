@@ -1,7 +1,6 @@
 //! GraphQL over HTTP: `POST /graphql` (JSON bodies) and `GET /graphql?query=…` (queries only).
 //! Both end in [`execute`], which authenticates, runs the schema and encodes the answer.
 
-use async_graphql::parser::types::{DocumentOperations, OperationType};
 use axum::{
     body::Bytes,
     extract::{Query, State, rejection::BytesRejection},
@@ -13,8 +12,10 @@ use serde::Deserialize;
 use super::{Format, authenticate, gate, graphiql, request_error};
 use crate::{
     app::AppState,
-    graphql::loaders::Loaders,
-    graphql::visibility,
+    graphql::{
+        guard::{ReadOnly, codes},
+        loaders::Loaders,
+    },
     ops::{metrics, operation::OperationSlot},
 };
 
@@ -39,11 +40,13 @@ async fn execute(
         .schema
         .execute(request.data(caller).data(loaders).data(operation.clone()))
         .await;
-    let request_failed = code_errors(&mut response);
+    let (request_failed, get_mutation) = code_errors(&mut response);
     // Ops hook 2: the request id in every error, and how the request ended.
     gate::stamp_request_id(&mut response);
     let outcome = gate::outcome(&response, request_failed);
-    let status = if request_failed && format == Format::GraphqlResponse {
+    let status = if get_mutation {
+        StatusCode::METHOD_NOT_ALLOWED
+    } else if request_failed && format == Format::GraphqlResponse {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -69,6 +72,10 @@ async fn execute(
     let mut http = (status, body).into_response();
     http.headers_mut()
         .insert(header::CONTENT_TYPE, format.content_type());
+    if get_mutation {
+        http.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
     // Ops hook 3: metrics, access log, rate-limit headers.
     let label = match operation.get() {
         Some(name) => state.ops.metrics.names.label(name.as_deref()),
@@ -77,23 +84,21 @@ async fn execute(
     admitted.finish(&state, http, &label, outcome)
 }
 
-/// Gives every uncoded error `BAD_USER_INPUT`; true when the request failed before execution
-/// (parse or validation errors). Shared by HTTP and WebSocket operations.
-pub fn code_errors(response: &mut async_graphql::Response) -> bool {
-    let mut request_failed = false;
+/// Gives every uncoded error `BAD_USER_INPUT`. Returns whether the request failed before
+/// execution (no data, and no error with a path) and whether it was a mutation sent by GET.
+/// Shared by HTTP and WebSocket operations.
+pub fn code_errors(response: &mut async_graphql::Response) -> (bool, bool) {
+    let request_failed = !response.errors.is_empty()
+        && response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let mut get_mutation = false;
     for err in &mut response.errors {
-        let code = err.extensions.as_ref().and_then(|e| e.get("code")).cloned();
-        match code {
-            None => *err = visibility::coded(err.clone(), "BAD_USER_INPUT"),
-            Some(async_graphql::Value::String(code))
-                if code == visibility::PARSE_FAILED || code == visibility::VALIDATION_FAILED =>
-            {
-                request_failed = true
-            }
-            Some(_) => {}
-        }
+        *err = codes::coded(err.clone(), codes::BAD_USER_INPUT);
+        let code = err.extensions.as_ref().and_then(|e| e.get("code"));
+        get_mutation |=
+            matches!(code, Some(async_graphql::Value::String(c)) if c == codes::METHOD_NOT_ALLOWED);
     }
-    request_failed
+    (request_failed, get_mutation)
 }
 
 /// `POST /graphql` with a JSON body.
@@ -191,30 +196,9 @@ pub async fn get(
     let Some(query) = params.query else {
         return graphiql::page();
     };
-    // GET must never change anything: mutations only travel by POST.
-    if let Ok(doc) = async_graphql::parser::parse_query(&query) {
-        let is_mutation = match &doc.operations {
-            DocumentOperations::Single(op) => op.node.ty == OperationType::Mutation,
-            DocumentOperations::Multiple(ops) => params
-                .operation_name
-                .as_deref()
-                .and_then(|name| ops.get(name))
-                .is_some_and(|op| op.node.ty == OperationType::Mutation),
-        };
-        if is_mutation {
-            let mut response = request_error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                format,
-                "BAD_REQUEST",
-                "mutations must be sent with POST",
-            );
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("POST"));
-            return response;
-        }
-    }
-    let mut request = async_graphql::Request::new(query);
+    // GET must never change anything: the guard refuses any operation but a query, deciding
+    // which operation runs exactly as execution does (405 with `Allow: POST`).
+    let mut request = async_graphql::Request::new(query).data(ReadOnly);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }

@@ -72,14 +72,15 @@ both_backends! {
         app.data(&format!("mutation {{ addInternalNote(interactionId: \"{id}\", body: \"Customer is upset; refund likely.\") {{ id internal }} }}"), Some(&employee)).await;
         app.data(&format!("mutation {{ addReply(interactionId: \"{id}\", body: \"We are on it.\") {{ id fromCustomer }} }}"), Some(&employee)).await;
 
-        let seen_by_client = app.data(&format!("{{ interaction(id: \"{id}\") {{ messages {{ body fromCustomer }} }} }}"), Some(&client)).await;
-        let messages = seen_by_client["interaction"]["messages"].as_array().unwrap();
+        let seen_by_client = app.data(&format!("{{ interaction(id: \"{id}\") {{ messages {{ nodes {{ body fromCustomer }} }} }} }}"), Some(&client)).await;
+        let messages = seen_by_client["interaction"]["messages"]["nodes"].as_array().unwrap();
         assert_eq!(messages.len(), 2, "the internal note is not shown: {messages:?}");
         assert!(!seen_by_client.to_string().contains("refund"));
         assert_eq!(messages[0]["fromCustomer"], true);
         assert_eq!(messages[1]["fromCustomer"], false);
-        let seen_by_staff = app.data(&format!("{{ interaction(id: \"{id}\") {{ version messages {{ internal }} }} }}"), Some(&employee)).await;
-        assert_eq!(seen_by_staff["interaction"]["messages"].as_array().unwrap().len(), 3);
+        let seen_by_staff = app.data(&format!("{{ interaction(id: \"{id}\") {{ version messages {{ totalCount nodes {{ internal }} }} }} }}"), Some(&employee)).await;
+        assert_eq!(seen_by_staff["interaction"]["messages"]["nodes"].as_array().unwrap().len(), 3);
+        assert_eq!(seen_by_staff["interaction"]["messages"]["totalCount"], 3);
         let version = seen_by_staff["interaction"]["version"].as_i64().unwrap();
 
         // Rating before resolution is refused.
