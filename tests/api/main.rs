@@ -12,6 +12,7 @@ mod http;
 mod live;
 mod metrics;
 mod nested;
+mod ops_documents;
 mod ops_limits;
 mod ops_observe;
 mod ops_process;
