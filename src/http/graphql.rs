@@ -57,7 +57,11 @@ async fn execute(
         .schema
         .execute(request.data(caller).data(loaders).data(operation.clone()))
         .await;
-    let (request_failed, get_mutation) = code_errors(&mut response);
+    let request_failed = code_errors(&mut response);
+    let get_mutation = response.errors.iter().any(|err| {
+        let code = err.extensions.as_ref().and_then(|e| e.get("code"));
+        matches!(code, Some(async_graphql::Value::String(c)) if c == codes::METHOD_NOT_ALLOWED)
+    });
     // Ops hook 3: the request id in every error, and how the request ended.
     gate::stamp_request_id(&mut response);
     let outcome = gate::outcome(&response, request_failed);
@@ -101,21 +105,16 @@ async fn execute(
     admitted.finish(&state, http, &label, outcome)
 }
 
-/// Gives every uncoded error `BAD_USER_INPUT`. Returns whether the request failed before
-/// execution (no data, and no error with a path) and whether it was a mutation sent by GET.
-/// Shared by HTTP and WebSocket operations.
-pub fn code_errors(response: &mut async_graphql::Response) -> (bool, bool) {
-    let request_failed = !response.errors.is_empty()
-        && response.data == async_graphql::Value::Null
-        && response.errors.iter().all(|e| e.path.is_empty());
-    let mut get_mutation = false;
+/// Gives every uncoded error `BAD_USER_INPUT`; true when the request failed before execution
+/// (parse or validation errors). Shared by HTTP and WebSocket operations.
+pub fn code_errors(response: &mut async_graphql::Response) -> bool {
     for err in &mut response.errors {
         *err = codes::coded(err.clone(), codes::BAD_USER_INPUT);
-        let code = err.extensions.as_ref().and_then(|e| e.get("code"));
-        get_mutation |=
-            matches!(code, Some(async_graphql::Value::String(c)) if c == codes::METHOD_NOT_ALLOWED);
     }
-    (request_failed, get_mutation)
+    // A request error stops the request before execution: no data, and no error with a path.
+    !response.errors.is_empty()
+        && response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|e| e.path.is_empty())
 }
 
 /// `POST /graphql` with a JSON body.

@@ -101,7 +101,7 @@ impl Executor for Metered {
         self.schema
             .execute_stream_with_session_data(request, session_data.unwrap_or_default())
             .map(move |mut response| {
-                let (request_failed, _) = code_errors(&mut response);
+                let request_failed = code_errors(&mut response);
                 for err in &mut response.errors {
                     err.extensions
                         .get_or_insert_with(Default::default)
