@@ -9,6 +9,8 @@ pub mod documents;
 pub mod logging;
 pub mod metrics;
 pub mod operation;
+#[cfg(feature = "otel")]
+pub mod otel;
 pub mod rate_limit;
 pub mod shutdown;
 

@@ -16,6 +16,7 @@ mod ops_documents;
 mod ops_limits;
 mod ops_observe;
 mod ops_process;
+mod ops_soak;
 mod ops_survive;
 mod ops_ws;
 mod pagination;

@@ -21,14 +21,14 @@ use serde_json::{Value, json};
 use crate::{databases::TestDatabase, helpers::*, live::*, raw_http};
 
 /// One gateway process with its stderr in a file.
-struct Gateway {
-    child: Child,
-    addr: SocketAddr,
+pub(crate) struct Gateway {
+    pub child: Child,
+    pub addr: SocketAddr,
     log: PathBuf,
 }
 
 impl Gateway {
-    async fn start(database_url: &str, env: &[(&str, &str)]) -> Self {
+    pub async fn start(database_url: &str, env: &[(&str, &str)]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -62,11 +62,11 @@ impl Gateway {
         panic!("the gateway did not start; its log:\n{}", gateway.logs());
     }
 
-    fn logs(&self) -> String {
+    pub fn logs(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    fn terminate(&self) {
+    pub fn terminate(&self) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -75,7 +75,7 @@ impl Gateway {
     }
 
     /// Waits for the process to exit; its exit code.
-    async fn exit_code(&mut self) -> Option<i32> {
+    pub async fn exit_code(&mut self) -> Option<i32> {
         for _ in 0..240 {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status.code();
@@ -85,7 +85,7 @@ impl Gateway {
         panic!("the gateway did not exit; its log:\n{}", self.logs());
     }
 
-    async fn post(&self, query: &str, token: &str) -> (StatusCode, Value) {
+    pub async fn post(&self, query: &str, token: &str) -> (StatusCode, Value) {
         let bearer = format!("Bearer {token}");
         let body = json!({ "query": query }).to_string();
         let (status, _, body) = raw_http::request(
@@ -108,7 +108,7 @@ impl Drop for Gateway {
     }
 }
 
-fn token(role: Role, id: i32) -> String {
+pub(crate) fn token(role: Role, id: i32) -> String {
     let mut config = Config::with_database("sqlite::memory:");
     config.jwt_secret = Some(SECRET.to_owned());
     TokenIssuer::new(SECRET, &config)
@@ -116,7 +116,7 @@ fn token(role: Role, id: i32) -> String {
         .unwrap()
 }
 
-async fn demo_employee(db: &DatabaseConnection) -> i32 {
+pub(crate) async fn demo_employee(db: &DatabaseConnection) -> i32 {
     crm_gateway::seed::demo_ids(db)
         .await
         .unwrap()
