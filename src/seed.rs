@@ -809,6 +809,8 @@ async fn seed(db: &impl ConnectionTrait) -> Result<(), DbErr> {
             related_to_id: Set(related),
             version: Set(1),
             updated_at: Set(resolved.unwrap_or(opened)),
+            public_version: Set(1),
+            public_updated_at: Set(resolved.unwrap_or(opened)),
             ..Default::default()
         });
     };

@@ -21,7 +21,7 @@ impl TimelineItem {
         match self {
             TimelineItem::Interaction(i) => i.opened_at,
             TimelineItem::Purchase(p) => p.purchased_at,
-            TimelineItem::Rating(i) => i.rated_at.unwrap_or(i.updated_at),
+            TimelineItem::Rating(i) => i.rated_at.unwrap_or(i.public_updated_at),
         }
     }
 }

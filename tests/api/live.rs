@@ -19,7 +19,7 @@ const SUBSCRIBE: &str =
     "subscription { interactionChanged { change interaction { id subject customer { id } } } }";
 
 /// Connects, sends `connection_init` with the token, and returns the socket and the first reply.
-async fn connect(addr: std::net::SocketAddr, token: Option<&str>) -> (Ws, Value) {
+pub async fn connect(addr: std::net::SocketAddr, token: Option<&str>) -> (Ws, Value) {
     let mut request = format!("ws://{addr}/graphql/ws")
         .into_client_request()
         .unwrap();
@@ -41,14 +41,14 @@ async fn connect(addr: std::net::SocketAddr, token: Option<&str>) -> (Ws, Value)
     (ws, reply)
 }
 
-async fn send(ws: &mut Ws, message: Value) {
+pub async fn send(ws: &mut Ws, message: Value) {
     ws.send(Message::Text(message.to_string().into()))
         .await
         .expect("send");
 }
 
 /// The next protocol message (pings answered, close frames reported as `{"type":"close"}`).
-async fn next(ws: &mut Ws) -> Value {
+pub async fn next(ws: &mut Ws) -> Value {
     loop {
         let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
             .await

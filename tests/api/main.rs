@@ -8,6 +8,7 @@ mod auth;
 mod databases;
 mod harness;
 mod http;
+mod internal_changes;
 mod live;
 mod metrics;
 mod pagination;
