@@ -20,10 +20,29 @@ pub struct Cli {
 /// One-shot commands besides serving.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Print the SDL of the full (manager) schema; `schema.graphql` is this output.
-    Schema,
+    /// Print the SDL of the full (manager) schema; `schema.graphql` is this output. With
+    /// `--tier`, print what one tier is validated against (`schema/<tier>.graphql`).
+    Schema(SchemaArgs),
     /// Mint a signed HS256 token with the configured `JWT_SECRET`, for GraphiQL and scripts.
     Token(TokenArgs),
+}
+
+/// Arguments of the `schema` command.
+#[derive(Debug, Clone, Args)]
+pub struct SchemaArgs {
+    /// `public` (anonymous callers and clients) or `employee`; the full schema when absent.
+    #[arg(long, value_enum)]
+    pub tier: Option<SchemaTier>,
+}
+
+/// A tier whose schema is checked into `schema/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "lower")]
+pub enum SchemaTier {
+    /// Anonymous callers and clients: `schema/public.graphql`.
+    Public,
+    /// Employees: `schema/employee.graphql`.
+    Employee,
 }
 
 /// Arguments of the `token` command.
@@ -106,6 +125,40 @@ pub struct Config {
     /// Time a request may take before it is answered with a timeout.
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// Deepest nesting of a document (selection sets, list and input-object values, list
+    /// types), checked while parsing, before anything recurses into it.
+    #[arg(long, env = "MAX_QUERY_NESTING", default_value_t = 32)]
+    pub max_query_nesting: usize,
+    /// Most lexical tokens (whitespace and comments included) a document may have.
+    #[arg(long, env = "MAX_QUERY_TOKENS", default_value_t = 20_000)]
+    pub max_query_tokens: usize,
+    /// Most fields a document may select once its fragments are expanded (counted without
+    /// expanding them).
+    #[arg(long, env = "MAX_QUERY_FIELDS", default_value_t = 2_000)]
+    pub max_query_fields: usize,
+    /// Size of the validation cache (verdicts per role tier and document), in kilobytes of
+    /// document text.
+    #[arg(long, env = "VALIDATION_CACHE_KB", default_value_t = 4096)]
+    pub validation_cache_kb: u64,
+    /// Who may introspect the schema (`__schema`, `__type`): `all`, `employees` or `none`.
+    /// Defaults to `all` in dev mode and `employees` otherwise.
+    #[arg(long, env = "INTROSPECTION", value_enum)]
+    pub introspection: Option<Introspection>,
+    /// Operations settings: logs, limits, trusted documents, WebSocket, CORS, shutdown.
+    #[command(flatten)]
+    pub ops: crate::ops::OpsConfig,
+}
+
+/// Who may introspect the schema; for the others `__schema` and `__type` do not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "lower")]
+pub enum Introspection {
+    /// Every caller, anonymous ones included.
+    All,
+    /// Employees and managers.
+    Employees,
+    /// Nobody.
+    None,
 }
 
 impl std::fmt::Debug for Config {
@@ -146,6 +199,16 @@ impl Config {
     /// Whether no signing key is configured, so the gateway invents one (dev mode).
     pub fn is_dev_mode(&self) -> bool {
         self.jwt_secret.is_none() && self.jwt_public_key_file.is_none()
+    }
+
+    /// Who may introspect: the configured value, else `all` in dev mode and `employees`
+    /// otherwise (a production schema is not a public catalogue).
+    pub fn introspection(&self) -> Introspection {
+        self.introspection.unwrap_or(if self.is_dev_mode() {
+            Introspection::All
+        } else {
+            Introspection::Employees
+        })
     }
 
     /// The request timeout as a duration.

@@ -3,17 +3,19 @@
 //! Two kinds of rule:
 //! - **Field tiers** ([`Tier`]): which fields and types exist for the caller. The `visible`
 //!   functions below are attached to fields with `#[graphql(visible = ...)]`; the same functions
-//!   drive introspection and the guard that refuses hidden fields (see `graphql::visibility`),
+//!   drive introspection and the guard that refuses hidden fields (see `graphql::guard`),
 //!   so hiding and blocking cannot drift apart.
 //! - **Row scopes**: which rows the service layer may return, applied in SQL.
 
 use async_graphql::Context;
 
+use entity::enums::CustomerKind;
 use serde::{Deserialize, Serialize};
 
 use crate::{
     Error, Result,
     auth::{Caller, Role, Viewer},
+    config::Introspection,
     service::service_level::LevelScope,
 };
 
@@ -39,6 +41,25 @@ pub fn tier(caller: &Caller) -> Tier {
         None | Some(Role::Client) => Tier::Public,
         Some(Role::Employee) => Tier::Internal,
         Some(Role::Manager) => Tier::Manager,
+    }
+}
+
+/// Whether callers of `tier` may introspect the schema under the configured setting; for the
+/// others `__schema` and `__type` do not exist.
+pub fn may_introspect(tier: Tier, setting: Introspection) -> bool {
+    match setting {
+        Introspection::All => true,
+        Introspection::Employees => tier >= Tier::Internal,
+        Introspection::None => false,
+    }
+}
+
+/// Whether a token's role fits the kind of customer its subject names: clients are external
+/// customers, employees and managers internal ones. A token for anyone else names nobody.
+pub fn role_fits(role: Role, kind: CustomerKind) -> bool {
+    match role {
+        Role::Client => kind == CustomerKind::External,
+        Role::Employee | Role::Manager => kind == CustomerKind::Internal,
     }
 }
 

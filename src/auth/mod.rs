@@ -6,7 +6,7 @@ mod role;
 mod token;
 
 pub use role::Role;
-pub use token::{AuthError, TokenIssuer, TokenVerifier, mint_from_cli};
+pub use token::{AuthError, Rejection, TokenIssuer, TokenVerifier, mint_from_cli};
 
 /// The verified identity behind a request.
 #[derive(Debug, Clone, PartialEq, Eq)]

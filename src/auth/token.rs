@@ -17,13 +17,51 @@ use serde_json::{Map, Value, json};
 use super::{Role, Viewer};
 use crate::config::{Config, JwtAlgorithm, TokenArgs};
 
-/// Why a bearer token was refused; the message is safe to show to the caller.
+/// Why a bearer token was refused: a message safe to show to the caller, and its class.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct AuthError(pub String);
+pub struct AuthError(pub String, pub Rejection);
+
+/// The class of a refused token, a closed set (it labels the rejected-token metric).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// `exp` has passed.
+    Expired,
+    /// `nbf` lies in the future.
+    NotYetValid,
+    /// The signature does not verify, or the key is unknown.
+    Signature,
+    /// Not signed with the configured algorithm.
+    Algorithm,
+    /// Issuer or audience not accepted.
+    IssuerOrAudience,
+    /// A required claim is missing or has the wrong type.
+    Claims,
+    /// Not a bearer token, or not a JWT at all.
+    Malformed,
+}
+
+impl Rejection {
+    /// The metric label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Rejection::Expired => "expired",
+            Rejection::NotYetValid => "not_yet_valid",
+            Rejection::Signature => "signature",
+            Rejection::Algorithm => "algorithm",
+            Rejection::IssuerOrAudience => "issuer_or_audience",
+            Rejection::Claims => "claims",
+            Rejection::Malformed => "malformed",
+        }
+    }
+}
 
 fn reject(message: &str) -> AuthError {
-    AuthError(message.to_owned())
+    AuthError(message.to_owned(), Rejection::Claims)
+}
+
+fn reject_as(rejection: Rejection, message: &str) -> AuthError {
+    AuthError(message.to_owned(), rejection)
 }
 
 /// A key configuration the gateway could not use at start-up.
@@ -149,7 +187,10 @@ impl TokenVerifier {
     pub fn verify_header(&self, header: &str) -> Result<Viewer, AuthError> {
         let (scheme, token) = header.trim().split_once(' ').unwrap_or((header, ""));
         if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-            return Err(reject("the Authorization header must be 'Bearer <token>'"));
+            return Err(reject_as(
+                Rejection::Malformed,
+                "the Authorization header must be 'Bearer <token>'",
+            ));
         }
         self.verify(token.trim())
     }
@@ -160,14 +201,19 @@ impl TokenVerifier {
             Keys::Single(key) => key,
             Keys::Set(keys) => {
                 let header = jsonwebtoken::decode_header(token)
-                    .map_err(|_| reject("the token is malformed"))?;
+                    .map_err(|_| reject_as(Rejection::Malformed, "the token is malformed"))?;
                 let kid = header.kid.unwrap_or_default();
                 match keys.get(&kid) {
                     Some(key) => key,
                     None if keys.len() == 1 && kid.is_empty() => {
                         keys.values().next().ok_or_else(|| reject("no key"))?
                     }
-                    None => return Err(reject("the token's key id (kid) is not known")),
+                    None => {
+                        return Err(reject_as(
+                            Rejection::Signature,
+                            "the token's key id (kid) is not known",
+                        ));
+                    }
                 }
             }
         };
@@ -220,25 +266,34 @@ fn id_from(value: &Value) -> Option<i32> {
 }
 
 fn describe(kind: &ErrorKind) -> AuthError {
-    reject(match kind {
-        ErrorKind::ExpiredSignature => "the token has expired",
-        ErrorKind::ImmatureSignature => "the token is not valid yet (nbf)",
-        ErrorKind::InvalidSignature => "the token's signature does not verify",
-        ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => {
-            "the token is not signed with the accepted algorithm"
+    use Rejection::*;
+    let (rejection, message) = match kind {
+        ErrorKind::ExpiredSignature => (Expired, "the token has expired"),
+        ErrorKind::ImmatureSignature => (NotYetValid, "the token is not valid yet (nbf)"),
+        ErrorKind::InvalidSignature => (Signature, "the token's signature does not verify"),
+        ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => (
+            Algorithm,
+            "the token is not signed with the accepted algorithm",
+        ),
+        ErrorKind::InvalidIssuer => (IssuerOrAudience, "the token's issuer is not accepted"),
+        ErrorKind::InvalidAudience => (IssuerOrAudience, "the token's audience is not accepted"),
+        ErrorKind::MissingRequiredClaim(claim) if claim == "exp" => {
+            (Claims, "the token has no exp claim")
         }
-        ErrorKind::InvalidIssuer => "the token's issuer is not accepted",
-        ErrorKind::InvalidAudience => "the token's audience is not accepted",
-        ErrorKind::MissingRequiredClaim(claim) if claim == "exp" => "the token has no exp claim",
-        ErrorKind::MissingRequiredClaim(claim) if claim == "sub" => "the token has no sub claim",
+        ErrorKind::MissingRequiredClaim(claim) if claim == "sub" => {
+            (Claims, "the token has no sub claim")
+        }
         ErrorKind::MissingRequiredClaim(claim) if claim == "aud" => {
-            "the token has no audience (aud)"
+            (IssuerOrAudience, "the token has no audience (aud)")
         }
-        ErrorKind::MissingRequiredClaim(claim) if claim == "iss" => "the token has no issuer (iss)",
-        ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
-        ErrorKind::InvalidClaimFormat(_) => "a claim of the token has the wrong type",
-        _ => "the token is malformed",
-    })
+        ErrorKind::MissingRequiredClaim(claim) if claim == "iss" => {
+            (IssuerOrAudience, "the token has no issuer (iss)")
+        }
+        ErrorKind::MissingRequiredClaim(_) => (Claims, "the token lacks a required claim"),
+        ErrorKind::InvalidClaimFormat(_) => (Claims, "a claim of the token has the wrong type"),
+        _ => (Malformed, "the token is malformed"),
+    };
+    reject_as(rejection, message)
 }
 
 /// Signs HS256 tokens: dev-mode demo tokens and the `token` command.
@@ -288,7 +343,7 @@ impl TokenIssuer {
             }
         }
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key)
-            .map_err(|e| AuthError(format!("cannot sign token: {e}")))
+            .map_err(|e| AuthError(format!("cannot sign token: {e}"), Rejection::Malformed))
     }
 }
 

@@ -2,24 +2,25 @@
 //! keeps each caller's schema shaped by its role. Resolvers here only map requests to services.
 
 pub mod context;
+pub mod guard;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
 pub mod subscription;
 pub mod types;
-pub mod visibility;
 
-use async_graphql::{Schema, SchemaBuilder};
+use async_graphql::{Schema, SchemaBuilder, ValidationMode};
 use sea_orm::DatabaseConnection;
 
 use crate::service::{events::EventBus, write::Writer};
 
 use self::{
+    guard::{Guard, ReadObserver, tiers::TierSchemas},
     mutation::Mutation,
     query::Query,
     subscription::Subscription,
-    visibility::{ReadObserver, Views, VisibilityGuard},
 };
+use crate::config::Introspection;
 
 /// The gateway's schema type.
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
@@ -33,6 +34,12 @@ pub struct Limits {
     pub complexity: usize,
     /// DataLoader batching window.
     pub loader_delay: std::time::Duration,
+    /// Bounds checked while parsing, before anything recurses into a document.
+    pub document: guard::Limits,
+    /// Size of the validation cache, in kilobytes of document text.
+    pub validation_cache_kb: u64,
+    /// Who may introspect.
+    pub introspection: Introspection,
 }
 
 impl Limits {
@@ -42,6 +49,13 @@ impl Limits {
             depth: config.max_query_depth,
             complexity: config.max_query_complexity,
             loader_delay: std::time::Duration::from_millis(config.loader_batch_delay_ms),
+            document: guard::Limits {
+                nesting: config.max_query_nesting,
+                tokens: config.max_query_tokens,
+                fields: config.max_query_fields,
+            },
+            validation_cache_kb: config.validation_cache_kb,
+            introspection: config.introspection(),
         }
     }
 }
@@ -57,33 +71,48 @@ pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> u
     5 + rows * child_complexity.max(1)
 }
 
-/// Cost of a nested list field (`first` rows per parent).
-pub fn nested_cost(first: i32, child_complexity: usize) -> usize {
-    cost(Some(first), None, child_complexity)
+/// Cost of a nested connection field (`first` rows per parent).
+pub fn nested_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    cost(first, None, child_complexity)
 }
 
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query, Mutation, Subscription)
 }
 
-/// Builds the schema with its guard: the per-tier views are computed first by introspecting an
-/// unguarded copy, then the served schema enforces them.
+/// The schema of every tier, derived by introspecting an unguarded copy of the schema.
+pub async fn tier_schemas() -> Result<TierSchemas, String> {
+    TierSchemas::compute(&builder().finish(), &sdl()).await
+}
+
+/// Builds the schema with its guard: the per-tier schemas are computed first, then the served
+/// schema validates every document against its caller's. async-graphql's own validation runs
+/// in fast mode (depth and complexity only): the guard has already validated fully.
 pub async fn build_schema(
     db: DatabaseConnection,
     bus: EventBus,
     limits: Limits,
     observer: Option<ReadObserver>,
 ) -> Result<AppSchema, String> {
-    let views = Views::compute(&builder().finish()).await?;
+    let tiers = tier_schemas().await?;
+    let guard = Guard::new(
+        tiers.clone(),
+        limits.document,
+        limits.introspection,
+        limits.validation_cache_kb,
+        observer,
+    );
     Ok(builder()
         .data(Writer::new(db.clone(), bus.clone()))
         .data(db)
         .data(bus)
-        .data(views.clone())
-        .extension(VisibilityGuard::new(views, observer))
+        .data(tiers)
+        .extension(guard)
+        .validation_mode(ValidationMode::Fast)
+        .extension(crate::ops::operation::RecordOperation)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
-        .limit_recursive_depth(32)
+        .limit_recursive_depth(limits.document.nesting)
         .limit_directives(20)
         .finish())
 }
@@ -95,4 +124,18 @@ pub fn sdl() -> String {
             .sorted_fields()
             .sorted_enum_items(),
     )
+}
+
+/// The SDL the `schema` command prints: the full schema, or one tier's.
+pub async fn print_sdl(
+    tier: Option<crate::config::SchemaTier>,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    use crate::{config::SchemaTier, policy::Tier};
+    let text = match tier {
+        None => sdl(),
+        Some(SchemaTier::Public) => tier_schemas().await?.sdl(Tier::Public),
+        Some(SchemaTier::Employee) => tier_schemas().await?.sdl(Tier::Internal),
+    };
+    print!("{text}");
+    Ok(())
 }

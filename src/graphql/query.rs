@@ -1,12 +1,12 @@
 //! The root `Query`: each resolver turns arguments into a service call under the caller's scope.
 
-use async_graphql::{Context, ID, Object, connection::Connection};
+use async_graphql::{Context, ID, Object};
 use chrono::DateTime;
 
 use super::{
     context::{caller, db, signed_in},
+    guard::tiers::TierSchemas,
     types::*,
-    visibility::Views,
 };
 use crate::{
     Error, Result, policy,
@@ -15,8 +15,6 @@ use crate::{
 
 /// Root of every read.
 pub struct Query;
-
-type Conn<N> = Connection<String, N, Totals>;
 
 fn page(
     first: Option<i32>,
@@ -37,20 +35,13 @@ impl Query {
     /// What the caller's token lets it see, and why.
     async fn access(&self, ctx: &Context<'_>) -> Result<Access> {
         let caller = caller(ctx);
-        let views = ctx
-            .data::<Views>()
-            .map_err(|_| Error::internal("schema data", "views missing"))?;
-        let view = views
-            .of(policy::tier(caller))
-            .ok_or_else(|| Error::internal("schema data", "tier view missing"))?;
-        let types = view
-            .types
-            .iter()
-            .filter(|(name, shape)| shape.kind == "OBJECT" && !name.starts_with("__"))
-            .map(|(name, shape)| TypeAccess {
-                name: name.clone(),
-                fields: shape.fields.keys().cloned().collect(),
-            })
+        let tiers = ctx
+            .data::<TierSchemas>()
+            .map_err(|_| Error::internal("schema data", "tier schemas missing"))?;
+        let types = tiers
+            .object_fields(policy::tier(caller))
+            .into_iter()
+            .map(|(name, fields)| TypeAccess { name, fields })
             .collect();
         let viewer = caller.viewer();
         Ok(Access {

@@ -1,7 +1,6 @@
 //! GraphQL over HTTP: `POST /graphql` (JSON bodies) and `GET /graphql?query=…` (queries only).
 //! Both end in [`execute`], which authenticates, runs the schema and encodes the answer.
 
-use async_graphql::parser::types::{DocumentOperations, OperationType};
 use axum::{
     body::Bytes,
     extract::{Query, State, rejection::BytesRejection},
@@ -10,8 +9,15 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{Format, authenticate, graphiql, request_error};
-use crate::{app::AppState, graphql::loaders::Loaders, graphql::visibility};
+use super::{Format, authenticate, gate, graphiql, request_error};
+use crate::{
+    app::AppState,
+    graphql::{
+        guard::{ReadOnly, codes},
+        loaders::Loaders,
+    },
+    ops::{metrics, operation::OperationSlot},
+};
 
 async fn execute(
     state: AppState,
@@ -21,34 +27,36 @@ async fn execute(
 ) -> Response {
     let caller = match authenticate(&state, &headers) {
         Ok(caller) => caller,
-        Err(message) => {
-            return request_error(
-                StatusCode::UNAUTHORIZED,
-                format,
-                "UNAUTHENTICATED",
-                &message,
-            );
-        }
+        Err(err) => return gate::unauthenticated(&state, format, err),
     };
+    // Ops hook 1: rate limit and database circuit.
+    let admitted = match gate::admit(&state, &caller, format) {
+        Ok(admitted) => admitted,
+        Err(answer) => return *answer,
+    };
+    let operation = OperationSlot::default();
     let loaders = Loaders::new(&state.db, &caller, state.loader_delay);
     let mut response = state
         .schema
-        .execute(request.data(caller).data(loaders))
+        .execute(request.data(caller).data(loaders).data(operation.clone()))
         .await;
-    let mut request_failed = false;
+    // A request error stops the request before execution: no data, and no error with a path.
+    let request_failed = !response.errors.is_empty()
+        && response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let mut get_mutation = false;
     for err in &mut response.errors {
-        let code = err.extensions.as_ref().and_then(|e| e.get("code")).cloned();
-        match code {
-            None => *err = visibility::coded(err.clone(), "BAD_USER_INPUT"),
-            Some(async_graphql::Value::String(code))
-                if code == visibility::PARSE_FAILED || code == visibility::VALIDATION_FAILED =>
-            {
-                request_failed = true
-            }
-            Some(_) => {}
-        }
+        *err = codes::coded(err.clone(), codes::BAD_USER_INPUT);
+        let code = err.extensions.as_ref().and_then(|e| e.get("code"));
+        get_mutation |=
+            matches!(code, Some(async_graphql::Value::String(c)) if c == codes::METHOD_NOT_ALLOWED);
     }
-    let status = if request_failed && format == Format::GraphqlResponse {
+    // Ops hook 2: the request id in every error, and how the request ended.
+    gate::stamp_request_id(&mut response);
+    let outcome = gate::outcome(&response, request_failed);
+    let status = if get_mutation {
+        StatusCode::METHOD_NOT_ALLOWED
+    } else if request_failed && format == Format::GraphqlResponse {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -74,7 +82,16 @@ async fn execute(
     let mut http = (status, body).into_response();
     http.headers_mut()
         .insert(header::CONTENT_TYPE, format.content_type());
-    http
+    if get_mutation {
+        http.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
+    // Ops hook 3: metrics, access log, rate-limit headers.
+    let label = match operation.get() {
+        Some(name) => state.ops.metrics.names.label(name.as_deref()),
+        None => metrics::NONE.into(),
+    };
+    admitted.finish(&state, http, &label, outcome)
 }
 
 /// `POST /graphql` with a JSON body.
@@ -172,30 +189,9 @@ pub async fn get(
     let Some(query) = params.query else {
         return graphiql::page();
     };
-    // GET must never change anything: mutations only travel by POST.
-    if let Ok(doc) = async_graphql::parser::parse_query(&query) {
-        let is_mutation = match &doc.operations {
-            DocumentOperations::Single(op) => op.node.ty == OperationType::Mutation,
-            DocumentOperations::Multiple(ops) => params
-                .operation_name
-                .as_deref()
-                .and_then(|name| ops.get(name))
-                .is_some_and(|op| op.node.ty == OperationType::Mutation),
-        };
-        if is_mutation {
-            let mut response = request_error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                format,
-                "BAD_REQUEST",
-                "mutations must be sent with POST",
-            );
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("POST"));
-            return response;
-        }
-    }
-    let mut request = async_graphql::Request::new(query);
+    // GET must never change anything: the guard refuses any operation but a query, deciding
+    // which operation runs exactly as execution does (405 with `Allow: POST`).
+    let mut request = async_graphql::Request::new(query).data(ReadOnly);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }

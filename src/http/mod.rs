@@ -3,9 +3,11 @@
 //! [`graphql`] (POST and GET), [`ws`] (subscriptions), [`graphiql`] (the explorer page)
 //! and [`health`].
 
+pub mod gate;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
+pub mod middleware;
 pub mod ws;
 
 use std::time::Duration;
@@ -13,26 +15,33 @@ use std::time::Duration;
 use axum::{
     Json, Router,
     extract::DefaultBodyLimit,
-    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
 };
 use serde_json::json;
-use tower_http::{cors::CorsLayer, timeout::TimeoutLayer, trace::TraceLayer};
+use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
 
-use crate::{app::AppState, auth::Caller, config::Config};
+use crate::{
+    app::AppState,
+    auth::{AuthError, Caller},
+    config::Config,
+    ops::context::{REQUEST_ID, current_request_id},
+};
 
 /// The router the binary serves and tests drive in-process.
 pub fn router(state: AppState, config: &Config) -> Router {
-    let cors = CorsLayer::new()
-        .allow_origin(tower_http::cors::Any)
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-        .max_age(Duration::from_secs(3600));
+    let ops = state.ops.clone();
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::upgrade))
         .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
+        .route("/metrics", get(health::metrics))
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
@@ -40,8 +49,47 @@ pub fn router(state: AppState, config: &Config) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             config.request_timeout(),
         ))
-        .layer(cors)
-        .layer(TraceLayer::new_for_http())
+        .layer(cors(config))
+        .layer(TraceLayer::new_for_http().make_span_with(middleware::span))
+        .layer(axum::middleware::from_fn_with_state(
+            ops,
+            middleware::context,
+        ))
+}
+
+/// Which browser origins may call the API: `CORS_ORIGINS` when set (`*` for any); otherwise
+/// any origin in dev mode and none in production (no CORS headers, so browsers refuse).
+fn cors(config: &Config) -> CorsLayer {
+    let origins = &config.ops.cors_origins;
+    let allow = if origins.iter().any(|o| o.trim() == "*")
+        || (origins.is_empty() && config.is_dev_mode())
+    {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o.trim()).ok()),
+        )
+    };
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            REQUEST_ID,
+        ])
+        .expose_headers([
+            REQUEST_ID,
+            header::RETRY_AFTER,
+            HeaderName::from_static("ratelimit-limit"),
+            HeaderName::from_static("ratelimit-remaining"),
+            HeaderName::from_static("ratelimit-reset"),
+            HeaderName::from_static("ratelimit-policy"),
+        ])
+        .max_age(Duration::from_secs(3600))
 }
 
 /// How the client wants the response encoded (GraphQL over HTTP).
@@ -80,7 +128,11 @@ impl Format {
 
 /// A response holding only errors, for requests that never reached execution.
 pub fn request_error(status: StatusCode, format: Format, code: &str, message: &str) -> Response {
-    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    let mut extensions = json!({ "code": code });
+    if let Some(id) = current_request_id() {
+        extensions["requestId"] = json!(id.as_ref());
+    }
+    let body = json!({ "errors": [{ "message": message, "extensions": extensions }] });
     let mut response = (status, Json(body)).into_response();
     response
         .headers_mut()
@@ -95,18 +147,20 @@ pub fn request_error(status: StatusCode, format: Format, code: &str, message: &s
 }
 
 /// Decodes the caller from the `Authorization` header: absent is anonymous, invalid is an error.
-pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, String> {
+pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, AuthError> {
     match headers.get(header::AUTHORIZATION) {
         None => Ok(Caller(None)),
         Some(value) => {
-            let value = value
-                .to_str()
-                .map_err(|_| "the Authorization header is not valid text".to_owned())?;
+            let value = value.to_str().map_err(|_| {
+                AuthError(
+                    "the Authorization header is not valid text".to_owned(),
+                    crate::auth::Rejection::Malformed,
+                )
+            })?;
             state
                 .verifier
                 .verify_header(value)
                 .map(|viewer| Caller(Some(viewer)))
-                .map_err(|e| e.0)
         }
     }
 }

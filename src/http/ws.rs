@@ -30,12 +30,12 @@ pub async fn upgrade(
 ) -> Response {
     let header_caller = match authenticate(&state, &headers) {
         Ok(caller) => caller,
-        Err(message) => {
+        Err(err) => {
             return request_error(
                 StatusCode::UNAUTHORIZED,
                 Format::Json,
                 "UNAUTHENTICATED",
-                &message,
+                &err.0,
             );
         }
     };

@@ -10,7 +10,10 @@ use sea_orm::{
     QueryOrder, Select,
 };
 
-use super::page::{self, KeyFn, KeyKind, KeyValue, Page, PageRequest, Sort};
+use super::{
+    nested::Children,
+    page::{self, KeyFn, KeyKind, KeyValue, Page, PageRequest, Sort},
+};
 use crate::{Error, Result, policy::OwnerScope};
 
 /// Filters a list of customers; every field narrows the list.
@@ -154,6 +157,17 @@ pub async fn members_of(
         .order_by_asc(customer::Column::Name)
         .all(db)
         .await?)
+}
+
+/// Each department's members under `scope`, by name.
+pub fn members(scope: OwnerScope) -> Children<customer::Entity> {
+    Children {
+        list: "Department.members",
+        select: scoped(scope),
+        parent: customer::Column::DepartmentId,
+        parent_of: |m| m.department_id,
+        sort: sort(CustomerOrder::Name, false),
+    }
 }
 
 /// What a write needs its author to be.

@@ -11,6 +11,7 @@ pub mod events;
 pub mod interaction;
 pub mod interaction_write;
 pub mod knowledge;
+pub mod nested;
 pub mod org_write;
 pub mod page;
 pub mod product;

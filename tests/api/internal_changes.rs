@@ -13,23 +13,24 @@ use crate::{
 
 const INTERACTION: &str = "fragment I on Interaction { id channel kind subject summary status openedAt resolvedAt \
     satisfaction nps version customer { id version } department { id name } \
-    messages { id body createdAt fromCustomer } }";
+    messages(first: 5) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id body createdAt fromCustomer } } } }";
 const CUSTOMER: &str = "fragment C on Customer { id kind segment name organization email phone status customerSince \
-    version interactions(first: 20) { ...I } purchases(first: 20) { id } \
-    timeline(first: 20) { at kind interaction { id version } purchase { id } } }";
+    version interactions(first: 10) { totalCount pageInfo { endCursor } edges { cursor node { ...I } } } \
+    purchases(first: 10) { totalCount edges { cursor node { id } } } \
+    timeline(first: 10) { pageInfo { endCursor } edges { cursor node { at kind interaction { id version } purchase { id } } } } }";
 const PAGE: &str = "totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { ...I } }";
 
 /// Everything the client can read, in every ordering, as one string (several requests, each
 /// within the complexity limit).
 async fn client_view(app: &TestApp, client: &str, watched: &str) -> String {
     let lists = [
-        "interactions(first: 20)",
-        "interactions(last: 20)",
-        "interactions(first: 20, orderBy: {field: UPDATED_AT, direction: DESC})",
+        "interactions(first: 10)",
+        "interactions(last: 10)",
+        "interactions(first: 10, orderBy: {field: UPDATED_AT, direction: DESC})",
         "interactions(first: 2, orderBy: {field: UPDATED_AT})",
         "interactions(last: 2, orderBy: {field: UPDATED_AT})",
-        "interactions(first: 20, orderBy: {field: OPENED_AT, direction: DESC})",
-        "interactions(first: 20, filter: {statuses: [OPEN, IN_PROGRESS]}, orderBy: {field: UPDATED_AT})",
+        "interactions(first: 10, orderBy: {field: OPENED_AT, direction: DESC})",
+        "interactions(first: 10, filter: {statuses: [OPEN, IN_PROGRESS]}, orderBy: {field: UPDATED_AT})",
     ];
     let mut queries: Vec<String> = lists
         .iter()

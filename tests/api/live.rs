@@ -13,13 +13,13 @@ use tokio_tungstenite::{
 
 use crate::helpers::*;
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 const SUBSCRIBE: &str =
     "subscription { interactionChanged { change interaction { id subject customer { id } } } }";
 
 /// Connects, sends `connection_init` with the token, and returns the socket and the first reply.
-pub async fn connect(addr: std::net::SocketAddr, token: Option<&str>) -> (Ws, Value) {
+pub(crate) async fn connect(addr: std::net::SocketAddr, token: Option<&str>) -> (Ws, Value) {
     let mut request = format!("ws://{addr}/graphql/ws")
         .into_client_request()
         .unwrap();
@@ -41,14 +41,14 @@ pub async fn connect(addr: std::net::SocketAddr, token: Option<&str>) -> (Ws, Va
     (ws, reply)
 }
 
-pub async fn send(ws: &mut Ws, message: Value) {
+pub(crate) async fn send(ws: &mut Ws, message: Value) {
     ws.send(Message::Text(message.to_string().into()))
         .await
         .expect("send");
 }
 
 /// The next protocol message (pings answered, close frames reported as `{"type":"close"}`).
-pub async fn next(ws: &mut Ws) -> Value {
+pub(crate) async fn next(ws: &mut Ws) -> Value {
     loop {
         let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
             .await

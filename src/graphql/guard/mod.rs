@@ -1,0 +1,290 @@
+//! The guard: every document is judged against the caller's own schema before async-graphql
+//! touches it, on every transport (POST, GET and WebSocket all pass through this extension).
+//!
+//! async-graphql's `visible` attribute only filters introspection; a hidden field could still
+//! be selected, and its recursive parser and validators would run on any input. So, in the
+//! `parse_query` hook, before async-graphql parses:
+//!
+//! 1. the document is parsed by apollo-parser under nesting and token limits, and its fields are
+//!    counted with fragments expanded (each fragment counted once): no unbounded recursion or
+//!    exponential work ever starts (`QUERY_TOO_COMPLEX`);
+//! 2. it is validated by apollo-compiler against the caller's tier schema ([`tiers`]), so a
+//!    hidden type, field, argument, input field or enum value — in a selection, a variable
+//!    type, a default value, a directive or a fragment — fails exactly like a misspelt one;
+//!    the verdict is cached per (tier, document);
+//! 3. the operation that will run is chosen as async-graphql chooses it (`operationName`),
+//!    refused if it is a mutation or subscription sent over GET, its variables are coerced
+//!    against the tier's input types, and its internal-only fields are reported to the audit.
+//!
+//! async-graphql then runs in its fast validation mode (depth and complexity limits only), so
+//! every validation error a client sees comes from its own tier's schema.
+
+pub mod check;
+pub mod codes;
+mod diagnostics;
+pub mod tiers;
+
+use std::{
+    panic::AssertUnwindSafe,
+    sync::{Arc, Mutex},
+};
+
+use apollo_compiler::{
+    ast::OperationType,
+    request::coerce_variable_values,
+    response::{JsonMap, serde_json_bytes},
+};
+use async_graphql::{
+    Request, ServerError, ServerResult, ValidationResult, Variables,
+    extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
+        NextValidation,
+    },
+    parser::types::ExecutableDocument,
+};
+use sha2::{Digest, Sha256};
+
+use self::{
+    check::{Checked, CheckedOperation, TierView, Verdict},
+    codes::coded,
+    tiers::TierSchemas,
+};
+use crate::{
+    auth::Caller,
+    config::Introspection,
+    policy::{self, Tier, TierOverride},
+};
+
+/// Bounds on a document, checked before anything recurses into it.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Deepest nesting of selections, values and list types.
+    pub nesting: usize,
+    /// Most lexical tokens.
+    pub tokens: usize,
+    /// Most fields once fragments are expanded.
+    pub fields: usize,
+}
+
+/// Request data marking a request that arrived over GET: only queries may run.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOnly;
+
+/// Callback told which internal-only fields the operation that runs selects (the access audit).
+pub type ReadObserver = Arc<dyn Fn(&Caller, Option<&str>, Vec<String>) + Send + Sync>;
+
+struct Shared {
+    tiers: TierSchemas,
+    limits: Limits,
+    introspection: Introspection,
+    cache: moka::sync::Cache<(Tier, [u8; 32]), Cached>,
+    observer: Option<ReadObserver>,
+}
+
+/// The extension factory; one [`RequestGuard`] is made per request.
+#[derive(Clone)]
+pub struct Guard(Arc<Shared>);
+
+impl Guard {
+    /// A guard validating against `tiers` under `limits`, caching verdicts for up to
+    /// `cache_kb` kilobytes of document text.
+    pub fn new(
+        tiers: TierSchemas,
+        limits: Limits,
+        introspection: Introspection,
+        cache_kb: u64,
+        observer: Option<ReadObserver>,
+    ) -> Self {
+        let cache = moka::sync::Cache::builder()
+            .max_capacity(cache_kb.saturating_mul(1024))
+            .weigher(|_, cached: &Cached| cached.weight)
+            .build();
+        Self(Arc::new(Shared {
+            tiers,
+            limits,
+            introspection,
+            cache,
+            observer,
+        }))
+    }
+
+    /// The (cached) verdict on `text` for callers of `tier`.
+    pub fn verdict(&self, tier: Tier, text: &str) -> Verdict {
+        let key = (tier, Sha256::digest(text.as_bytes()).into());
+        let cached = self.0.cache.get_with(key, || {
+            let shared = &self.0;
+            let internal_only = |ty: &str, field: &str| shared.tiers.internal_only(tier, ty, field);
+            let view = TierView {
+                schema: shared.tiers.of(tier),
+                introspection: policy::may_introspect(tier, shared.introspection),
+                internal_only: &internal_only,
+            };
+            // Defence in depth: a bug in the validator on some input costs that request, coded,
+            // never the connection or a worker.
+            let verdict = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                check::check(text, &view, &shared.limits)
+            }))
+            .unwrap_or_else(|_| {
+                tracing::error!("the document check panicked");
+                Verdict::Refused(coded(
+                    ServerError::new("internal server error", None),
+                    "INTERNAL_SERVER_ERROR",
+                ))
+            });
+            Cached {
+                // What an entry holds grows with its document's text.
+                weight: u32::try_from(text.len())
+                    .unwrap_or(u32::MAX)
+                    .saturating_add(256),
+                verdict,
+            }
+        });
+        cached.verdict
+    }
+}
+
+/// A cached verdict and its share of the cache.
+#[derive(Clone)]
+struct Cached {
+    weight: u32,
+    verdict: Verdict,
+}
+
+impl ExtensionFactory for Guard {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(RequestGuard {
+            shared: self.0.clone(),
+            operation_name: Mutex::new(None),
+            invalid: Mutex::new(None),
+        })
+    }
+}
+
+/// The guard of one request: remembers the requested operation name between hooks.
+pub struct RequestGuard {
+    shared: Arc<Shared>,
+    operation_name: Mutex<Option<String>>,
+    invalid: Mutex<Option<Vec<ServerError>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for RequestGuard {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        lock(&self.operation_name).clone_from(&request.operation_name);
+        next.run(ctx, request).await
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let anonymous = Caller::default();
+        let caller = ctx.data_opt::<Caller>().unwrap_or(&anonymous);
+        let tier = match ctx.data_opt::<TierOverride>() {
+            Some(TierOverride(tier)) => *tier,
+            None => policy::tier(caller),
+        };
+        let parsed = match Guard(self.shared.clone()).verdict(tier, query) {
+            Verdict::Refused(err) => return Err(err),
+            Verdict::Parsed(parsed) => parsed,
+        };
+        let name = lock(&self.operation_name).clone();
+        // Decided from syntax alone, before validation: GET never runs anything but a query.
+        if ctx.data_opt::<ReadOnly>().is_some()
+            && parsed
+                .kind_of(name.as_deref())
+                .is_some_and(|kind| kind != OperationType::Query)
+        {
+            return Err(coded(
+                ServerError::new("mutations and subscriptions must be sent with POST", None),
+                codes::METHOD_NOT_ALLOWED,
+            ));
+        }
+        match &parsed.outcome {
+            // async-graphql's validation hook returns them all (this hook returns one error).
+            Err(errors) => *lock(&self.invalid) = Some(errors.clone()),
+            Ok(checked) => {
+                let operation = select(checked, name.as_deref())?;
+                coerce_variables(self.shared.tiers.of(tier), operation, variables)?;
+                if let Some(observer) = &self.shared.observer
+                    && !operation.internal_fields.is_empty()
+                {
+                    let op_name = operation.operation.name.as_ref().map(|n| n.as_str());
+                    observer(caller, op_name, operation.internal_fields.clone());
+                }
+            }
+        }
+        next.run(ctx, query, variables)
+            .await
+            .map_err(|e| coded(e, codes::PARSE_FAILED))
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        if let Some(errors) = lock(&self.invalid).take() {
+            return Err(errors);
+        }
+        // In fast mode async-graphql only measures depth and complexity: its errors are limits.
+        next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|e| coded(e, codes::QUERY_TOO_COMPLEX))
+                .collect()
+        })
+    }
+}
+
+/// The operation async-graphql will run: the named one, or the only one.
+fn select<'a>(checked: &'a Checked, name: Option<&str>) -> ServerResult<&'a CheckedOperation> {
+    let found = match name {
+        Some(name) => checked
+            .operations
+            .iter()
+            .find(|(key, _)| key.as_ref().is_some_and(|k| k.as_str() == name))
+            .map(|(_, op)| op)
+            .ok_or_else(|| format!("Unknown operation named \"{name}\"")),
+        None if checked.operations.len() == 1 => checked
+            .operations
+            .values()
+            .next()
+            .ok_or_else(|| "The document has no operation.".to_owned()),
+        None => Err("Operation name required in request.".to_owned()),
+    };
+    found.map_err(|message| coded(ServerError::new(message, None), codes::BAD_REQUEST))
+}
+
+/// Coerces the request's variables against the tier's input types: an input-object key or
+/// enum value the tier does not have is refused like one that does not exist.
+fn coerce_variables(
+    schema: &apollo_compiler::validation::Valid<apollo_compiler::Schema>,
+    operation: &CheckedOperation,
+    variables: &Variables,
+) -> ServerResult<()> {
+    let json = serde_json::to_value(variables).map_err(|_| {
+        diagnostics::variable_error("the variables are not a JSON object".to_owned())
+    })?;
+    let values: JsonMap = match serde_json_bytes::Value::from(json) {
+        serde_json_bytes::Value::Object(map) => map,
+        _ => JsonMap::new(),
+    };
+    coerce_variable_values(schema, &operation.operation, &values)
+        .map(|_| ())
+        .map_err(|e| diagnostics::variable_error(e.message().to_string()))
+}
