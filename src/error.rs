@@ -130,7 +130,7 @@ impl Error {
 
 impl From<sea_orm::DbErr> for Error {
     fn from(err: sea_orm::DbErr) -> Self {
-        use sea_orm::DbErr;
+        use sea_orm::{DbErr, RuntimeErr};
         // Constraint failures are the caller's (or a race's) doing, not a bug: they get a coded
         // answer whatever write hit them, so no forgotten check can surface as a 5xx.
         match err.sql_err() {
@@ -142,9 +142,23 @@ impl From<sea_orm::DbErr> for Error {
             }
             _ => {}
         }
+        // A connection that broke mid-statement (I/O, pool closed) is an outage too, not a bug.
+        let broken = |e: &RuntimeErr| {
+            matches!(e, RuntimeErr::SqlxError(e) if matches!(
+                e.as_ref(),
+                sea_orm::sqlx::Error::Io(_)
+                    | sea_orm::sqlx::Error::PoolTimedOut
+                    | sea_orm::sqlx::Error::PoolClosed
+                    | sea_orm::sqlx::Error::WorkerCrashed
+            ))
+        };
         match err {
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
                 tracing::warn!(cause = %err, "database unavailable");
+                Error::Unavailable
+            }
+            DbErr::Query(ref e) | DbErr::Exec(ref e) if broken(e) => {
+                tracing::warn!(cause = %err, "database connection lost");
                 Error::Unavailable
             }
             other => Error::internal("database error", other),

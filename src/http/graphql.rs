@@ -40,17 +40,11 @@ async fn execute(
         .schema
         .execute(request.data(caller).data(loaders).data(operation.clone()))
         .await;
-    // A request error stops the request before execution: no data, and no error with a path.
-    let request_failed = !response.errors.is_empty()
-        && response.data == async_graphql::Value::Null
-        && response.errors.iter().all(|e| e.path.is_empty());
-    let mut get_mutation = false;
-    for err in &mut response.errors {
-        *err = codes::coded(err.clone(), codes::BAD_USER_INPUT);
+    let request_failed = code_errors(&mut response);
+    let get_mutation = response.errors.iter().any(|err| {
         let code = err.extensions.as_ref().and_then(|e| e.get("code"));
-        get_mutation |=
-            matches!(code, Some(async_graphql::Value::String(c)) if c == codes::METHOD_NOT_ALLOWED);
-    }
+        matches!(code, Some(async_graphql::Value::String(c)) if c == codes::METHOD_NOT_ALLOWED)
+    });
     // Ops hook 2: the request id in every error, and how the request ended.
     gate::stamp_request_id(&mut response);
     let outcome = gate::outcome(&response, request_failed);
@@ -92,6 +86,18 @@ async fn execute(
         None => metrics::NONE.into(),
     };
     admitted.finish(&state, http, &label, outcome)
+}
+
+/// Gives every uncoded error `BAD_USER_INPUT`; true when the request failed before execution
+/// (parse or validation errors). Shared by HTTP and WebSocket operations.
+pub fn code_errors(response: &mut async_graphql::Response) -> bool {
+    for err in &mut response.errors {
+        *err = codes::coded(err.clone(), codes::BAD_USER_INPUT);
+    }
+    // A request error stops the request before execution: no data, and no error with a path.
+    !response.errors.is_empty()
+        && response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|e| e.path.is_empty())
 }
 
 /// `POST /graphql` with a JSON body.

@@ -9,6 +9,7 @@ pub mod graphql;
 pub mod health;
 pub mod middleware;
 pub mod ws;
+pub mod ws_session;
 
 use std::time::Duration;
 

@@ -113,6 +113,9 @@ pub struct OpsConfig {
     /// Subscriptions one WebSocket may have open at once.
     #[arg(long, env = "WS_MAX_SUBSCRIPTIONS", default_value_t = 10)]
     pub ws_max_subscriptions: usize,
+    /// Largest WebSocket message, in bytes.
+    #[arg(long, env = "WS_MAX_MESSAGE_BYTES", default_value_t = 256 * 1024)]
+    pub ws_max_message_bytes: usize,
     /// Seconds a new WebSocket has to send `connection_init` before it is closed with 4408.
     #[arg(long, env = "WS_INIT_TIMEOUT_SECS", default_value_t = 10)]
     pub ws_init_timeout_secs: u64,

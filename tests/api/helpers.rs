@@ -108,10 +108,13 @@ impl TestApp {
         // Rate limits off unless a test asks for them (the binary's defaults have them on).
         config.ops = crm_gateway::ops::OpsConfig::unlimited();
         tweak(&mut config);
-        let mut db =
-            crm_gateway::db::connect_and_migrate(&config.database_url, config.db_max_connections)
-                .await
-                .expect("connect and migrate");
+        let mut db = crm_gateway::db::connect_with(
+            &config.database_url,
+            config.db_max_connections,
+            config.ops.db_acquire_timeout(),
+        )
+        .await
+        .expect("connect and migrate");
         let selects = Arc::new(AtomicUsize::new(0));
         let counter = selects.clone();
         db.set_metric_callback(move |info| {
