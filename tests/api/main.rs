@@ -9,6 +9,7 @@ mod databases;
 mod harness;
 mod hostile;
 mod http;
+mod internal_changes;
 mod live;
 mod metrics;
 mod nested;
