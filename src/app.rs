@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::{Caller, TokenIssuer, TokenVerifier},
+    auth::{Caller, TokenIssuer, TokenVerifier, dev_secret},
     config::Config,
     graphql::{self, AppSchema, Limits, guard::ReadObserver},
     ops::{Ops, OpsConfig},
@@ -91,7 +91,11 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     } else {
         None
     };
-    let dev_secret = config.is_dev_mode().then(random_secret);
+    let dev_secret = if config.is_dev_mode() {
+        Some(dev_mode_secret(&config)?)
+    } else {
+        None
+    };
     let verifier = TokenVerifier::from_config(&config, dev_secret.as_deref())?;
     let limits = Limits::from_config(&config);
     let (state, audit_writer) = AppState::new(db.clone(), verifier, limits).await?;
@@ -100,10 +104,6 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
     let url = format!("http://{}/graphql", listener.local_addr()?);
     if let Some(secret) = &dev_secret {
-        tracing::warn!(
-            "no JWT_SECRET or JWT_PUBLIC_KEY_FILE configured: dev mode with a random secret; \
-             tokens stop working when the process restarts"
-        );
         print_demo_tokens(&config, secret, &db, demo).await;
     }
     tracing::info!(%url, "GraphiQL and the GraphQL endpoint are ready");
@@ -135,13 +135,27 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     Ok(())
 }
 
-fn random_secret() -> String {
-    use rand::{Rng, distr::Alphanumeric};
-    rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(48)
-        .map(char::from)
-        .collect()
+/// Dev mode's secret: kept in a file beside a SQLite database, in memory otherwise.
+fn dev_mode_secret(config: &Config) -> Result<String, StartError> {
+    match dev_secret::file_for(&config.database_url) {
+        Some(file) => {
+            let secret = dev_secret::load_or_create(&file)?;
+            tracing::warn!(
+                secret_file = %file.display(),
+                "no JWT_SECRET or JWT_PUBLIC_KEY_FILE configured: dev mode, signing with the \
+                 secret kept in this file (reused at every start; `crm-gateway token` signs with it)"
+            );
+            Ok(secret)
+        }
+        None => {
+            tracing::warn!(
+                "no JWT_SECRET or JWT_PUBLIC_KEY_FILE configured: dev mode with a random secret \
+                 held in memory (no SQLite file to keep it beside): tokens stop working when the \
+                 process restarts and other replicas refuse them; set JWT_SECRET"
+            );
+            Ok(dev_secret::random_secret())
+        }
+    }
 }
 
 async fn print_demo_tokens(

@@ -10,7 +10,7 @@ async fn main() -> std::process::ExitCode {
     let outcome = match cli.command {
         None => crm_gateway::app::run(cli.config).await,
         Some(Command::Schema(args)) => crm_gateway::graphql::print_sdl(args.tier).await,
-        Some(Command::Token(args)) => crm_gateway::auth::mint_from_cli(&cli.config, &args),
+        Some(Command::Token(args)) => crm_gateway::auth::cli::mint(&cli.config, &args).await,
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

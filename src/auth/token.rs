@@ -15,7 +15,7 @@ use jsonwebtoken::{
 use serde_json::{Map, Value, json};
 
 use super::{Role, Viewer};
-use crate::config::{Config, JwtAlgorithm, TokenArgs};
+use crate::config::{Config, JwtAlgorithm};
 
 /// Why a bearer token was refused: a message safe to show to the caller, and its class.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -69,6 +69,22 @@ fn reject_as(rejection: Rejection, message: &str) -> AuthError {
 #[error("JWT configuration: {0}")]
 pub struct KeyConfigError(String);
 
+impl KeyConfigError {
+    /// A configuration error saying `message`.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+/// The one rule for HS256 secrets, for the server and the `token` command alike: at least 32
+/// bytes (RFC 7518 §3.2: a key as long as the hash output).
+pub fn check_hmac_secret(secret: &str) -> Result<(), KeyConfigError> {
+    if secret.len() < 32 {
+        return Err(KeyConfigError::new("JWT_SECRET must be at least 32 bytes"));
+    }
+    Ok(())
+}
+
 enum Keys {
     Single(DecodingKey),
     /// Keys from a JWKS file, by `kid`.
@@ -115,9 +131,7 @@ impl TokenVerifier {
                 if alg != JwtAlgorithm::Hs256 {
                     return Err(err("JWT_SECRET only works with JWT_ALGORITHM=HS256".into()));
                 }
-                if secret.len() < 32 {
-                    return Err(err("JWT_SECRET must be at least 32 bytes".into()));
-                }
+                check_hmac_secret(secret)?;
                 (
                     alg,
                     Keys::Single(DecodingKey::from_secret(secret.as_bytes())),
@@ -350,25 +364,4 @@ impl TokenIssuer {
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key)
             .map_err(|e| AuthError(format!("cannot sign token: {e}"), Rejection::Malformed))
     }
-}
-
-/// The `token` command: prints a token signed with the configured `JWT_SECRET`.
-pub fn mint_from_cli(
-    config: &Config,
-    args: &TokenArgs,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let secret = config
-        .jwt_secret
-        .as_deref()
-        .ok_or("the token command signs with JWT_SECRET (HS256); set it first")?;
-    let role: Role = args
-        .role
-        .parse()
-        .map_err(|_| "--role must be employee, manager or client")?;
-    if args.sub <= 0 {
-        return Err("--sub must be a positive customer id".into());
-    }
-    let token = TokenIssuer::new(secret, config).mint(role, args.sub, args.ttl)?;
-    println!("{token}");
-    Ok(())
 }
