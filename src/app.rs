@@ -32,6 +32,8 @@ pub struct AppState {
     pub verifier: Arc<TokenVerifier>,
     /// DataLoader batching window.
     pub loader_delay: Duration,
+    /// Recently checked token subjects (does the customer exist, and fit the role?).
+    pub subjects: crate::http::subjects::Subjects,
 }
 
 impl AppState {
@@ -60,6 +62,7 @@ impl AppState {
             db,
             verifier: Arc::new(verifier),
             loader_delay: limits.loader_delay,
+            subjects: Default::default(),
         };
         Ok((state, writer))
     }

@@ -24,16 +24,9 @@ async fn execute(
     request: async_graphql::Request,
     format: Format,
 ) -> Response {
-    let caller = match authenticate(&state, &headers) {
+    let caller = match authenticate(&state, &headers).await {
         Ok(caller) => caller,
-        Err(message) => {
-            return request_error(
-                StatusCode::UNAUTHORIZED,
-                format,
-                "UNAUTHENTICATED",
-                &message,
-            );
-        }
+        Err(refusal) => return refusal.response(format),
     };
     let loaders = Loaders::new(&state.db, &caller, state.loader_delay);
     let mut response = state

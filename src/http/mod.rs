@@ -6,6 +6,7 @@
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
+pub mod subjects;
 pub mod ws;
 
 use std::time::Duration;
@@ -20,6 +21,7 @@ use axum::{
 use serde_json::json;
 use tower_http::{cors::CorsLayer, timeout::TimeoutLayer, trace::TraceLayer};
 
+use self::subjects::SubjectError;
 use crate::{app::AppState, auth::Caller, config::Config};
 
 /// The router the binary serves and tests drive in-process.
@@ -94,20 +96,58 @@ pub fn request_error(status: StatusCode, format: Format, code: &str, message: &s
     response
 }
 
+/// Why a request's identity was refused.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The token does not verify, or its subject names no customer fitting its role (401).
+    Unauthenticated(String),
+    /// The subject could not be looked up (503).
+    Unavailable,
+}
+
+impl Refusal {
+    /// The HTTP answer to a refused identity.
+    pub fn response(&self, format: Format) -> Response {
+        match self {
+            Refusal::Unauthenticated(message) => {
+                request_error(StatusCode::UNAUTHORIZED, format, "UNAUTHENTICATED", message)
+            }
+            Refusal::Unavailable => request_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format,
+                "SERVICE_UNAVAILABLE",
+                "service temporarily unavailable, try again shortly",
+            ),
+        }
+    }
+}
+
 /// Decodes the caller from the `Authorization` header: absent is anonymous, invalid is an error.
-pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, String> {
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, Refusal> {
     match headers.get(header::AUTHORIZATION) {
         None => Ok(Caller(None)),
         Some(value) => {
-            let value = value
-                .to_str()
-                .map_err(|_| "the Authorization header is not valid text".to_owned())?;
-            state
-                .verifier
-                .verify_header(value)
-                .map(|viewer| Caller(Some(viewer)))
-                .map_err(|e| e.0)
+            let value = value.to_str().map_err(|_| {
+                Refusal::Unauthenticated("the Authorization header is not valid text".to_owned())
+            })?;
+            authenticate_value(state, value).await
         }
+    }
+}
+
+/// Verifies an `Authorization` value (`Bearer …`) and checks that its subject is a customer
+/// of the kind its role needs.
+pub async fn authenticate_value(state: &AppState, value: &str) -> Result<Caller, Refusal> {
+    let viewer = state
+        .verifier
+        .verify_header(value)
+        .map_err(|e| Refusal::Unauthenticated(e.0))?;
+    match state.subjects.check(&state.db, &viewer).await {
+        Ok(()) => Ok(Caller(Some(viewer))),
+        Err(SubjectError::Unknown) => Err(Refusal::Unauthenticated(
+            "the token's subject is not a customer its role may act as".to_owned(),
+        )),
+        Err(SubjectError::Unavailable) => Err(Refusal::Unavailable),
     }
 }
 

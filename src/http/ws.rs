@@ -10,13 +10,13 @@ use axum::{
         State, WebSocketUpgrade,
         ws::{CloseFrame, Message},
     },
-    http::{HeaderMap, StatusCode},
+    http::HeaderMap,
     response::Response,
 };
 use futures_util::{SinkExt, StreamExt};
 
-use super::{Format, authenticate, request_error};
-use crate::{app::AppState, auth::Caller, graphql::loaders::Loaders};
+use super::{Format, Refusal, authenticate, authenticate_value};
+use crate::{app::AppState, graphql::loaders::Loaders};
 
 /// Prefix of a refused `connection_init`'s close reason.
 const FORBIDDEN: &str = "Forbidden";
@@ -28,16 +28,9 @@ pub async fn upgrade(
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let header_caller = match authenticate(&state, &headers) {
+    let header_caller = match authenticate(&state, &headers).await {
         Ok(caller) => caller,
-        Err(message) => {
-            return request_error(
-                StatusCode::UNAUTHORIZED,
-                Format::Json,
-                "UNAUTHENTICATED",
-                &message,
-            );
-        }
+        Err(refusal) => return refusal.response(Format::Json),
     };
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
@@ -62,11 +55,13 @@ pub async fn upgrade(
             GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
                 .on_connection_init(move |payload| async move {
                     let caller = match bearer_from_payload(&payload) {
-                        Some(value) => {
-                            Caller(Some(state.verifier.verify_header(value).map_err(|e| {
-                                async_graphql::Error::new(format!("{FORBIDDEN}: {e}"))
-                            })?))
-                        }
+                        Some(value) => authenticate_value(&state, value).await.map_err(|e| {
+                            let reason = match e {
+                                Refusal::Unauthenticated(message) => message,
+                                Refusal::Unavailable => "service temporarily unavailable".into(),
+                            };
+                            async_graphql::Error::new(format!("{FORBIDDEN}: {reason}"))
+                        })?,
                         None => header_caller,
                     };
                     let mut data = async_graphql::Data::default();

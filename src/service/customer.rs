@@ -6,7 +6,8 @@ use entity::{
     enums::{CustomerKind, CustomerStatus, Segment},
 };
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
 };
 
 use super::page::{self, KeyFn, KeyKind, KeyValue, Page, PageRequest, Sort};
@@ -152,5 +153,16 @@ pub async fn members_of(
         .filter(customer::Column::DepartmentId.is_in(department_ids.iter().copied()))
         .order_by_asc(customer::Column::Name)
         .all(db)
+        .await?)
+}
+
+/// The kind of the customer `id`, if it exists: what authentication checks a token's role
+/// against. Reads one column by primary key.
+pub async fn kind_of(db: &DatabaseConnection, id: i32) -> Result<Option<CustomerKind>> {
+    Ok(customer::Entity::find_by_id(id)
+        .select_only()
+        .column(customer::Column::Kind)
+        .into_tuple::<CustomerKind>()
+        .one(db)
         .await?)
 }

@@ -9,6 +9,7 @@ mod databases;
 mod harness;
 mod hostile;
 mod http;
+mod identity;
 mod live;
 mod metrics;
 mod pagination;
