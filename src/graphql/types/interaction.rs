@@ -140,7 +140,7 @@ impl Interaction {
             crate::service::service_level::impact(db, self.0.id).await?,
         ))
     }
-    /// Replies (and, for employees, internal notes), oldest first.
+    /// The messages of the conversation you may read, oldest first.
     async fn messages(&self, ctx: &Context<'_>) -> Result<Vec<InteractionMessage>> {
         let rows = loaders(ctx)?.messages.load_one(self.0.id).await?;
         Ok(rows
