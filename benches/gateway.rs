@@ -177,7 +177,7 @@ async fn main() {
         customer_id: 1,
         expires_at: i64::MAX,
     }));
-    let query = "{ customers(first: 50) { edges { node { id interactions(first: 5) { id department { name } handler { name } } } } } }";
+    let query = "{ customers(first: 50) { edges { node { id interactions(first: 5) { edges { node { id department { name } handler { name } } } } } } } }";
     let loaders_run = time(ROUNDS, || {
         let schema = state.schema.clone();
         let caller = caller.clone();

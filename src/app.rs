@@ -6,9 +6,10 @@ use std::{sync::Arc, time::Duration};
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::{Caller, Role, TokenIssuer, TokenVerifier},
+    auth::{Caller, TokenIssuer, TokenVerifier, dev_secret},
     config::Config,
     graphql::{self, AppSchema, Limits, guard::ReadObserver},
+    ops::{Ops, OpsConfig},
     seed,
     service::{
         audit::{self, AuditEntry},
@@ -34,6 +35,8 @@ pub struct AppState {
     pub loader_delay: Duration,
     /// Recently checked token subjects (does the customer exist, and fit the role?).
     pub subjects: crate::http::subjects::Subjects,
+    /// Metrics, rate limits, the database circuit, the shutdown signal.
+    pub ops: Arc<Ops>,
 }
 
 impl AppState {
@@ -45,6 +48,7 @@ impl AppState {
         limits: Limits,
     ) -> Result<(Self, tokio::task::JoinHandle<()>), StartError> {
         let (sink, writer) = audit::start(db.clone());
+        let audit_stats = sink.stats();
         let observer: ReadObserver = Arc::new(move |caller: &Caller, operation, fields| {
             if let Some(viewer) = caller.viewer() {
                 sink.record(AuditEntry {
@@ -59,6 +63,7 @@ impl AppState {
         let schema = graphql::build_schema(db.clone(), bus, limits, Some(observer)).await?;
         let state = Self {
             schema,
+            ops: Ops::new(OpsConfig::unlimited(), db.clone(), audit_stats),
             db,
             verifier: Arc::new(verifier),
             loader_delay: limits.loader_delay,
@@ -66,62 +71,94 @@ impl AppState {
         };
         Ok((state, writer))
     }
-}
 
-/// Starts logging; `RUST_LOG` overrides the default level.
-pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn".into());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    /// Applies the operations settings (rate limits, trusted documents, WebSocket limits…);
+    /// without this call the state has every default but no rate limits.
+    pub fn configure(mut self, config: &OpsConfig) -> Result<Self, StartError> {
+        let audit = self.ops.audit_stats();
+        self.ops = Ops::new(config.clone(), self.db.clone(), audit);
+        Ok(self)
+    }
 }
 
 /// Serves the gateway until Ctrl-C or SIGTERM.
 pub async fn run(config: Config) -> Result<(), StartError> {
-    let db =
-        crate::db::connect_and_migrate(&config.database_url, config.db_max_connections).await?;
+    let db = crate::db::connect_with(
+        &config.database_url,
+        config.db_max_connections,
+        config.ops.db_acquire_timeout(),
+    )
+    .await?;
     let demo = if config.should_seed() {
         seed::seed_if_empty(&db).await?
     } else {
         None
     };
-    let dev_secret = config.is_dev_mode().then(random_secret);
+    let dev_secret = if config.is_dev_mode() {
+        Some(dev_mode_secret(&config)?)
+    } else {
+        None
+    };
     let verifier = TokenVerifier::from_config(&config, dev_secret.as_deref())?;
     let limits = Limits::from_config(&config);
     let (state, audit_writer) = AppState::new(db.clone(), verifier, limits).await?;
+    let state = state.configure(&config.ops)?;
+    let ops = state.ops.clone();
     let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
     let url = format!("http://{}/graphql", listener.local_addr()?);
     if let Some(secret) = &dev_secret {
-        tracing::warn!(
-            "no JWT_SECRET or JWT_PUBLIC_KEY_FILE configured: dev mode with a random secret; \
-             tokens stop working when the process restarts"
-        );
         print_demo_tokens(&config, secret, &db, demo).await;
     }
     tracing::info!(%url, "GraphiQL and the GraphQL endpoint are ready");
-    axum::serve(listener, router(state, &config))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let app = router(state, &config).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let stopping = ops.shutdown.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: no new connections, finishing in-flight requests");
+        // WebSockets close with 1001; HTTP requests in flight run to their end.
+        stopping.trigger();
+    });
+    let grace = config.ops.shutdown_grace();
+    let stopping = ops.shutdown.clone();
+    tokio::select! {
+        served = server => served?,
+        () = async { stopping.triggered().await; tokio::time::sleep(grace).await } => {
+            tracing::warn!(?grace, "requests still running after the grace period: leaving them");
+        }
+    }
+    drop(ops);
     // The router (and with it the last audit sink) is gone: let the writer drain its queue.
-    if tokio::time::timeout(Duration::from_secs(5), audit_writer)
+    if tokio::time::timeout(grace.max(Duration::from_secs(1)), audit_writer)
         .await
         .is_err()
     {
-        tracing::warn!("access audit writer did not finish within 5 s");
+        tracing::warn!("access audit writer did not finish in time");
     }
     tracing::info!("shut down cleanly");
     Ok(())
 }
 
-fn random_secret() -> String {
-    use rand::{Rng, distr::Alphanumeric};
-    rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(48)
-        .map(char::from)
-        .collect()
+/// Dev mode's secret: kept in a file beside a SQLite database, in memory otherwise.
+fn dev_mode_secret(config: &Config) -> Result<String, StartError> {
+    match dev_secret::file_for(&config.database_url) {
+        Some(file) => {
+            let secret = dev_secret::load_or_create(&file)?;
+            tracing::warn!(
+                secret_file = %file.display(),
+                "no JWT_SECRET or JWT_PUBLIC_KEY_FILE configured: dev mode, signing with the \
+                 secret kept in this file (reused at every start; `crm-gateway token` signs with it)"
+            );
+            Ok(secret)
+        }
+        None => {
+            tracing::warn!(
+                "no JWT_SECRET or JWT_PUBLIC_KEY_FILE configured: dev mode with a random secret \
+                 held in memory (no SQLite file to keep it beside): tokens stop working when the \
+                 process restarts and other replicas refuse them; set JWT_SECRET"
+            );
+            Ok(dev_secret::random_secret())
+        }
+    }
 }
 
 async fn print_demo_tokens(
@@ -141,15 +178,19 @@ async fn print_demo_tokens(
     let issuer = TokenIssuer::new(secret, config);
     let ttl = Duration::from_secs(12 * 3600);
     println!(
-        "\nDemo bearer tokens (valid 12 h, paste into GraphiQL's Headers as {{\"Authorization\": \"Bearer …\"}}):"
+        "\nThe demo company is {}. Its people's bearer tokens (valid 12 h; paste one into \
+         GraphiQL's Headers as {{\"Authorization\": \"Bearer …\"}}):",
+        seed::COMPANY
     );
-    for (label, role, id) in [
-        ("employee", Role::Employee, ids.employee),
-        ("manager ", Role::Manager, ids.manager),
-        ("client  ", Role::Client, ids.client),
-    ] {
-        match issuer.mint(role, id, ttl) {
-            Ok(token) => println!("  {label} (customer {id}): Bearer {token}"),
+    for person in ids.people() {
+        match issuer.mint(person.role, person.customer_id, ttl) {
+            Ok(token) => println!(
+                "  {:<8} {}, {} (customer {}):\n           Bearer {token}",
+                person.role.as_claim(),
+                person.name,
+                person.about,
+                person.customer_id
+            ),
             Err(err) => tracing::error!(%err, "cannot mint a demo token"),
         }
     }

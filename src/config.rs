@@ -23,7 +23,8 @@ pub enum Command {
     /// Print the SDL of the full (manager) schema; `schema.graphql` is this output. With
     /// `--tier`, print what one tier is validated against (`schema/<tier>.graphql`).
     Schema(SchemaArgs),
-    /// Mint a signed HS256 token with the configured `JWT_SECRET`, for GraphiQL and scripts.
+    /// Mint an HS256 token the gateway accepts (signed with `JWT_SECRET`, or in dev mode with the
+    /// secret file beside the SQLite database), for a customer the role fits.
     Token(TokenArgs),
 }
 
@@ -87,7 +88,8 @@ pub struct Config {
     #[arg(long, env = "SEED_DEMO")]
     pub seed_demo: Option<bool>,
     /// Shared secret for HS256 tokens. Without it and without a public key the gateway runs in
-    /// dev mode with a random secret and prints demo tokens.
+    /// dev mode: it signs with a random secret, kept beside a SQLite database
+    /// (`<file>.jwt-secret`, mode 0600) and reused, and prints demo tokens.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
     /// PEM file with the public key for RS256/ES256 tokens.
@@ -144,6 +146,9 @@ pub struct Config {
     /// Defaults to `all` in dev mode and `employees` otherwise.
     #[arg(long, env = "INTROSPECTION", value_enum)]
     pub introspection: Option<Introspection>,
+    /// Operations settings: logs, limits, trusted documents, WebSocket, CORS, shutdown.
+    #[command(flatten)]
+    pub ops: crate::ops::OpsConfig,
 }
 
 /// Who may introspect the schema; for the others `__schema` and `__type` do not exist.

@@ -7,17 +7,27 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 
 use crate::config::redact_url;
 
-/// Connects to `url` and brings its schema up to date.
+/// Connects to `url` and brings its schema up to date (10 s acquire timeout).
 pub async fn connect_and_migrate(
     url: &str,
     max_connections: u32,
+) -> Result<DatabaseConnection, sea_orm::DbErr> {
+    connect_with(url, max_connections, Duration::from_secs(10)).await
+}
+
+/// Connects to `url` with a bounded wait for a pooled connection (a request finding the
+/// database away fails after `acquire_timeout`, not after minutes), then migrates.
+pub async fn connect_with(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
 ) -> Result<DatabaseConnection, sea_orm::DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(acquire_timeout)
+        .acquire_timeout(acquire_timeout)
         .sqlx_logging(false);
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DbBackend::Sqlite {

@@ -6,11 +6,11 @@ use crm_gateway::config::{Cli, Command};
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    crm_gateway::app::init_tracing();
+    let _logs = crm_gateway::ops::logging::init(cli.config.ops.log_format);
     let outcome = match cli.command {
         None => crm_gateway::app::run(cli.config).await,
         Some(Command::Schema(args)) => crm_gateway::graphql::print_sdl(args.tier).await,
-        Some(Command::Token(args)) => crm_gateway::auth::mint_from_cli(&cli.config, &args),
+        Some(Command::Token(args)) => crm_gateway::auth::cli::mint(&cli.config, &args).await,
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

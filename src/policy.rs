@@ -3,7 +3,7 @@
 //! Two kinds of rule:
 //! - **Field tiers** ([`Tier`]): which fields and types exist for the caller. The `visible`
 //!   functions below are attached to fields with `#[graphql(visible = ...)]`; the same functions
-//!   drive introspection and the guard that refuses hidden fields (see `graphql::visibility`),
+//!   drive introspection and the guard that refuses hidden fields (see `graphql::guard`),
 //!   so hiding and blocking cannot drift apart.
 //! - **Row scopes**: which rows the service layer may return, applied in SQL.
 

@@ -2,11 +2,15 @@
 //! [`Role`]. An absent token means anonymous; a token that fails to verify is an error, never a
 //! silent downgrade to anonymous.
 
+pub mod cli;
+pub mod dev_secret;
 mod role;
 mod token;
 
 pub use role::Role;
-pub use token::{AuthError, TokenIssuer, TokenVerifier, mint_from_cli};
+pub use token::{
+    AuthError, KeyConfigError, Rejection, TokenIssuer, TokenVerifier, check_hmac_secret,
+};
 
 /// The verified identity behind a request.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,21 +15,81 @@ use jsonwebtoken::{
 use serde_json::{Map, Value, json};
 
 use super::{Role, Viewer};
-use crate::config::{Config, JwtAlgorithm, TokenArgs};
+use crate::config::{Config, JwtAlgorithm};
 
-/// Why a bearer token was refused; the message is safe to show to the caller.
+/// Why a bearer token was refused: a message safe to show to the caller, and its class.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct AuthError(pub String);
+pub struct AuthError(pub String, pub Rejection);
+
+/// The class of a refused token, a closed set (it labels the rejected-token metric).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// `exp` has passed.
+    Expired,
+    /// `nbf` lies in the future.
+    NotYetValid,
+    /// The signature does not verify, or the key is unknown.
+    Signature,
+    /// Not signed with the configured algorithm.
+    Algorithm,
+    /// Issuer or audience not accepted.
+    IssuerOrAudience,
+    /// A required claim is missing or has the wrong type.
+    Claims,
+    /// Not a bearer token, or not a JWT at all.
+    Malformed,
+    /// The header lists critical extensions (`crit`), none of which the gateway implements.
+    Critical,
+    /// The subject names no customer, or one of the wrong kind for the role.
+    UnknownSubject,
+}
+
+impl Rejection {
+    /// The metric label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Rejection::Expired => "expired",
+            Rejection::NotYetValid => "not_yet_valid",
+            Rejection::Signature => "signature",
+            Rejection::Algorithm => "algorithm",
+            Rejection::IssuerOrAudience => "issuer_or_audience",
+            Rejection::Claims => "claims",
+            Rejection::Malformed => "malformed",
+            Rejection::Critical => "critical_extension",
+            Rejection::UnknownSubject => "unknown_subject",
+        }
+    }
+}
 
 fn reject(message: &str) -> AuthError {
-    AuthError(message.to_owned())
+    AuthError(message.to_owned(), Rejection::Claims)
+}
+
+fn reject_as(rejection: Rejection, message: &str) -> AuthError {
+    AuthError(message.to_owned(), rejection)
 }
 
 /// A key configuration the gateway could not use at start-up.
 #[derive(Debug, thiserror::Error)]
 #[error("JWT configuration: {0}")]
 pub struct KeyConfigError(String);
+
+impl KeyConfigError {
+    /// A configuration error saying `message`.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+/// The one rule for HS256 secrets, for the server and the `token` command alike: at least 32
+/// bytes (RFC 7518 §3.2: a key as long as the hash output).
+pub fn check_hmac_secret(secret: &str) -> Result<(), KeyConfigError> {
+    if secret.len() < 32 {
+        return Err(KeyConfigError::new("JWT_SECRET must be at least 32 bytes"));
+    }
+    Ok(())
+}
 
 enum Keys {
     Single(DecodingKey),
@@ -77,9 +137,7 @@ impl TokenVerifier {
                 if alg != JwtAlgorithm::Hs256 {
                     return Err(err("JWT_SECRET only works with JWT_ALGORITHM=HS256".into()));
                 }
-                if secret.len() < 32 {
-                    return Err(err("JWT_SECRET must be at least 32 bytes".into()));
-                }
+                check_hmac_secret(secret)?;
                 (
                     alg,
                     Keys::Single(DecodingKey::from_secret(secret.as_bytes())),
@@ -145,23 +203,32 @@ impl TokenVerifier {
         Ok(Keys::Single(key))
     }
 
+    /// The clock leeway granted on `exp` and `nbf`, in seconds.
+    pub fn leeway_secs(&self) -> u64 {
+        self.validation.leeway
+    }
+
     /// Verifies the value of an `Authorization` header.
     pub fn verify_header(&self, header: &str) -> Result<Viewer, AuthError> {
         let (scheme, token) = header.trim().split_once(' ').unwrap_or((header, ""));
         if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-            return Err(reject("the Authorization header must be 'Bearer <token>'"));
+            return Err(reject_as(
+                Rejection::Malformed,
+                "the Authorization header must be 'Bearer <token>'",
+            ));
         }
         self.verify(token.trim())
     }
 
     /// Verifies a compact JWT and turns its claims into a [`Viewer`].
     pub fn verify(&self, token: &str) -> Result<Viewer, AuthError> {
-        let header =
-            jsonwebtoken::decode_header(token).map_err(|_| reject("the token is malformed"))?;
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| reject_as(Rejection::Malformed, "the token is malformed"))?;
         // RFC 7515 §4.1.11: a recipient MUST reject a token whose `crit` names an extension it
         // does not implement — and the gateway implements none.
         if header.crit.is_some() {
-            return Err(reject(
+            return Err(reject_as(
+                Rejection::Critical,
                 "the token's header lists critical extensions (crit) the gateway does not implement",
             ));
         }
@@ -174,7 +241,12 @@ impl TokenVerifier {
                     None if keys.len() == 1 && kid.is_empty() => {
                         keys.values().next().ok_or_else(|| reject("no key"))?
                     }
-                    None => return Err(reject("the token's key id (kid) is not known")),
+                    None => {
+                        return Err(reject_as(
+                            Rejection::Signature,
+                            "the token's key id (kid) is not known",
+                        ));
+                    }
                 }
             }
         };
@@ -232,25 +304,34 @@ fn id_from(value: &Value) -> Option<i32> {
 }
 
 fn describe(kind: &ErrorKind) -> AuthError {
-    reject(match kind {
-        ErrorKind::ExpiredSignature => "the token has expired",
-        ErrorKind::ImmatureSignature => "the token is not valid yet (nbf)",
-        ErrorKind::InvalidSignature => "the token's signature does not verify",
-        ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => {
-            "the token is not signed with the accepted algorithm"
+    use Rejection::*;
+    let (rejection, message) = match kind {
+        ErrorKind::ExpiredSignature => (Expired, "the token has expired"),
+        ErrorKind::ImmatureSignature => (NotYetValid, "the token is not valid yet (nbf)"),
+        ErrorKind::InvalidSignature => (Signature, "the token's signature does not verify"),
+        ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => (
+            Algorithm,
+            "the token is not signed with the accepted algorithm",
+        ),
+        ErrorKind::InvalidIssuer => (IssuerOrAudience, "the token's issuer is not accepted"),
+        ErrorKind::InvalidAudience => (IssuerOrAudience, "the token's audience is not accepted"),
+        ErrorKind::MissingRequiredClaim(claim) if claim == "exp" => {
+            (Claims, "the token has no exp claim")
         }
-        ErrorKind::InvalidIssuer => "the token's issuer is not accepted",
-        ErrorKind::InvalidAudience => "the token's audience is not accepted",
-        ErrorKind::MissingRequiredClaim(claim) if claim == "exp" => "the token has no exp claim",
-        ErrorKind::MissingRequiredClaim(claim) if claim == "sub" => "the token has no sub claim",
+        ErrorKind::MissingRequiredClaim(claim) if claim == "sub" => {
+            (Claims, "the token has no sub claim")
+        }
         ErrorKind::MissingRequiredClaim(claim) if claim == "aud" => {
-            "the token has no audience (aud)"
+            (IssuerOrAudience, "the token has no audience (aud)")
         }
-        ErrorKind::MissingRequiredClaim(claim) if claim == "iss" => "the token has no issuer (iss)",
-        ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
-        ErrorKind::InvalidClaimFormat(_) => "a claim of the token has the wrong type",
-        _ => "the token is malformed",
-    })
+        ErrorKind::MissingRequiredClaim(claim) if claim == "iss" => {
+            (IssuerOrAudience, "the token has no issuer (iss)")
+        }
+        ErrorKind::MissingRequiredClaim(_) => (Claims, "the token lacks a required claim"),
+        ErrorKind::InvalidClaimFormat(_) => (Claims, "a claim of the token has the wrong type"),
+        _ => (Malformed, "the token is malformed"),
+    };
+    reject_as(rejection, message)
 }
 
 /// Signs HS256 tokens: dev-mode demo tokens and the `token` command.
@@ -300,27 +381,6 @@ impl TokenIssuer {
             }
         }
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key)
-            .map_err(|e| AuthError(format!("cannot sign token: {e}")))
+            .map_err(|e| AuthError(format!("cannot sign token: {e}"), Rejection::Malformed))
     }
-}
-
-/// The `token` command: prints a token signed with the configured `JWT_SECRET`.
-pub fn mint_from_cli(
-    config: &Config,
-    args: &TokenArgs,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let secret = config
-        .jwt_secret
-        .as_deref()
-        .ok_or("the token command signs with JWT_SECRET (HS256); set it first")?;
-    let role: Role = args
-        .role
-        .parse()
-        .map_err(|_| "--role must be employee, manager or client")?;
-    if args.sub <= 0 {
-        return Err("--sub must be a positive customer id".into());
-    }
-    let token = TokenIssuer::new(secret, config).mint(role, args.sub, args.ttl)?;
-    println!("{token}");
-    Ok(())
 }

@@ -8,13 +8,19 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
     customer, department, interaction, interaction_message, product, purchase, service_agreement,
 };
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, EntityTrait, FromQueryResult};
 
 use crate::{
     Error, Result,
     auth::Caller,
-    policy,
-    service::{self, interaction::Parent},
+    policy::{self, OwnerScope},
+    service::{
+        self,
+        interaction::Parent,
+        nested::Children,
+        page::{Page, PageRequest, TotalCount},
+        timeline::{self, TimelineItem},
+    },
 };
 
 type LoadFuture<K, V> = Pin<Box<dyn Future<Output = Result<HashMap<K, V>>> + Send>>;
@@ -61,32 +67,152 @@ fn group<K: Hash + Eq, V>(rows: Vec<V>, key: impl Fn(&V) -> Option<K>) -> HashMa
     map
 }
 
-/// Key of a nested list: the parent id and how many rows it wants.
+/// Key of a nested list's first page: the parent id and how many rows it wants.
 pub type ListKey = (i32, u64);
 
-/// Loads the newest rows per parent for every requested (parent, limit) key.
-async fn per_parent<V, F, Fut>(
-    keys: Vec<ListKey>,
-    fetch: F,
-    parent_of: fn(&V) -> Option<i32>,
-) -> Result<HashMap<ListKey, Vec<V>>>
+type PageFuture<M> = Pin<Box<dyn Future<Output = Result<Page<M>>> + Send>>;
+
+/// The loaders of one nested list: first pages batched per nesting level, counts batched per
+/// nesting level, and a page after a cursor read on its own (a cursor fits one parent only).
+pub struct NestedLoader<M> {
+    first: DataLoader<BatchFn<ListKey, Page<M>>>,
+    counts: Option<Arc<DataLoader<BatchFn<i32, u64>>>>,
+    after: Arc<dyn Fn(i32, PageRequest) -> PageFuture<M> + Send + Sync>,
+}
+
+impl<M: Clone + Send + Sync + 'static> NestedLoader<M> {
+    /// The page of `parent`'s rows that `first` and `after` ask for.
+    pub async fn page(&self, parent: i32, first: i32, after: Option<&str>) -> Result<Page<M>> {
+        let request = PageRequest::forward(Some(first), after)?;
+        let mut page = if request.has_cursor() {
+            (self.after)(parent, request).await?
+        } else {
+            self.first
+                .load_one((parent, request.limit))
+                .await?
+                .unwrap_or_else(Page::empty)
+        };
+        if let Some(counts) = &self.counts {
+            let counts = counts.clone();
+            page.total = TotalCount::new(move || {
+                let counts = counts.clone();
+                async move { Ok(counts.load_one(parent).await?.unwrap_or(0)) }
+            });
+        }
+        Ok(page)
+    }
+}
+
+/// Runs `fetch` once per distinct page size among `keys`.
+async fn per_size<V, F, Fut>(keys: Vec<ListKey>, fetch: F) -> Result<HashMap<ListKey, V>>
 where
-    V: Clone,
     F: Fn(Vec<i32>, u64) -> Fut,
-    Fut: Future<Output = Result<Vec<V>>>,
+    Fut: Future<Output = Result<HashMap<i32, V>>>,
 {
-    let mut by_limit: HashMap<u64, Vec<i32>> = HashMap::new();
-    for (parent, limit) in &keys {
-        by_limit.entry(*limit).or_default().push(*parent);
+    let mut by_size: HashMap<u64, Vec<i32>> = HashMap::new();
+    for (parent, size) in keys {
+        by_size.entry(size).or_default().push(parent);
     }
     let mut out = HashMap::new();
-    for (limit, parents) in by_limit {
-        let mut grouped = group(fetch(parents.clone(), limit).await?, parent_of);
-        for parent in parents {
-            out.insert((parent, limit), grouped.remove(&parent).unwrap_or_default());
+    for (size, parents) in by_size {
+        for (parent, value) in fetch(parents, size).await? {
+            out.insert((parent, size), value);
         }
     }
     Ok(out)
+}
+
+/// The loaders of a nested list of stored rows; `None` when the caller may see none.
+fn nested<E>(
+    db: &DatabaseConnection,
+    delay: Duration,
+    children: Option<Children<E>>,
+) -> NestedLoader<E::Model>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Clone + Send + Sync + 'static,
+{
+    let children = children.map(Arc::new);
+    let first = {
+        let (db, children) = (db.clone(), children.clone());
+        loader(delay, move |keys: Vec<ListKey>| {
+            let (db, children) = (db.clone(), children.clone());
+            async move {
+                let Some(children) = children else {
+                    return Ok(HashMap::new());
+                };
+                per_size(keys, |parents, size| {
+                    let (db, children) = (db.clone(), children.clone());
+                    async move { children.first_pages(&db, &parents, size).await }
+                })
+                .await
+            }
+        })
+    };
+    let counts = {
+        let (db, children) = (db.clone(), children.clone());
+        loader(delay, move |keys: Vec<i32>| {
+            let (db, children) = (db.clone(), children.clone());
+            async move {
+                match children {
+                    Some(children) => children.counts(&db, &keys).await,
+                    None => Ok(HashMap::new()),
+                }
+            }
+        })
+    };
+    let db = db.clone();
+    NestedLoader {
+        first,
+        counts: Some(Arc::new(counts)),
+        after: Arc::new(move |parent, request| {
+            let (db, children) = (db.clone(), children.clone());
+            Box::pin(async move {
+                match children {
+                    Some(children) => children.page(&db, parent, request).await,
+                    None => Ok(Page::empty()),
+                }
+            })
+        }),
+    }
+}
+
+/// The loaders of customers' timelines.
+fn timelines(
+    db: &DatabaseConnection,
+    delay: Duration,
+    scope: Option<OwnerScope>,
+) -> NestedLoader<TimelineItem> {
+    let first = {
+        let db = db.clone();
+        loader(delay, move |keys: Vec<ListKey>| {
+            let db = db.clone();
+            async move {
+                let Some(scope) = scope else {
+                    return Ok(HashMap::new());
+                };
+                per_size(keys, |parents, size| {
+                    let db = db.clone();
+                    async move { timeline::first_pages(&db, scope, &parents, size).await }
+                })
+                .await
+            }
+        })
+    };
+    let db = db.clone();
+    NestedLoader {
+        first,
+        counts: None,
+        after: Arc::new(move |parent, request| {
+            let db = db.clone();
+            Box::pin(async move {
+                match scope {
+                    Some(scope) => timeline::page(&db, scope, parent, request).await,
+                    None => Ok(Page::empty()),
+                }
+            })
+        }),
+    }
 }
 
 fn by_id<V>(rows: Vec<V>, id: fn(&V) -> i32) -> HashMap<i32, V> {
@@ -103,22 +229,26 @@ pub struct Loaders {
     pub interaction: DataLoader<BatchFn<i32, interaction::Model>>,
     /// Products by id.
     pub product: DataLoader<BatchFn<i32, product::Model>>,
-    /// Newest interactions per customer.
-    pub interactions_of_customer: DataLoader<BatchFn<ListKey, Vec<interaction::Model>>>,
-    /// Newest interactions per department.
-    pub interactions_of_department: DataLoader<BatchFn<ListKey, Vec<interaction::Model>>>,
-    /// Newest interactions per handling employee.
-    pub interactions_of_handler: DataLoader<BatchFn<ListKey, Vec<interaction::Model>>>,
-    /// Interactions caused by an interaction.
-    pub interactions_caused_by: DataLoader<BatchFn<ListKey, Vec<interaction::Model>>>,
+    /// Purchases by id.
+    pub purchase: DataLoader<BatchFn<i32, purchase::Model>>,
+    /// Interactions per customer, newest first.
+    pub interactions_of_customer: NestedLoader<interaction::Model>,
+    /// Interactions per department, newest first.
+    pub interactions_of_department: NestedLoader<interaction::Model>,
+    /// Interactions per handling employee, newest first.
+    pub interactions_of_handler: NestedLoader<interaction::Model>,
+    /// Interactions caused by an interaction, newest first.
+    pub interactions_caused_by: NestedLoader<interaction::Model>,
     /// Open interactions per department, oldest first.
-    pub queue: DataLoader<BatchFn<ListKey, Vec<interaction::Model>>>,
-    /// Messages per interaction (internal notes only for employees).
-    pub messages: DataLoader<BatchFn<i32, Vec<interaction_message::Model>>>,
-    /// Newest purchases per customer.
-    pub purchases_of_customer: DataLoader<BatchFn<ListKey, Vec<purchase::Model>>>,
-    /// Members per department.
-    pub members: DataLoader<BatchFn<i32, Vec<customer::Model>>>,
+    pub queue: NestedLoader<interaction::Model>,
+    /// Messages per interaction, oldest first (internal notes only for employees).
+    pub messages: NestedLoader<interaction_message::Model>,
+    /// Purchases per customer, newest first.
+    pub purchases_of_customer: NestedLoader<purchase::Model>,
+    /// Timelines per customer, newest first.
+    pub timeline: NestedLoader<TimelineItem>,
+    /// Members per department, by name.
+    pub members: NestedLoader<customer::Model>,
     /// Sub-departments per department.
     pub children: DataLoader<BatchFn<i32, Vec<department::Model>>>,
     /// Service agreements involving a department.
@@ -152,28 +282,12 @@ impl Loaders {
                 })
             }};
         }
-
         let interactions_of = |parent: Parent| {
-            let parent_of: fn(&interaction::Model) -> Option<i32> = match parent {
-                Parent::Customer => |m| Some(m.customer_id),
-                Parent::Department => |m| Some(m.department_id),
-                Parent::Handler => |m| m.handler_id,
-                Parent::RelatedTo => |m| m.related_to_id,
-            };
-            scoped!(owner, |db, s, keys| {
-                per_parent(
-                    keys,
-                    |ids, limit| {
-                        let db = db.clone();
-                        async move {
-                            service::interaction::latest_per_parent(&db, s, parent, &ids, limit)
-                                .await
-                        }
-                    },
-                    parent_of,
-                )
-                .await
-            })
+            nested(
+                db,
+                delay,
+                owner.map(|s| service::interaction::children(s, parent)),
+            )
         };
 
         Self {
@@ -200,40 +314,25 @@ impl Loaders {
                     m.id
                 }))
             }),
+            purchase: scoped!(owner, |db, s, keys| {
+                Ok(by_id(
+                    service::purchase::by_ids(&db, s, &keys).await?,
+                    |m| m.id,
+                ))
+            }),
             interactions_of_customer: interactions_of(Parent::Customer),
             interactions_of_department: interactions_of(Parent::Department),
             interactions_of_handler: interactions_of(Parent::Handler),
             interactions_caused_by: interactions_of(Parent::RelatedTo),
-            queue: scoped!(owner, |db, s, keys| {
-                per_parent(
-                    keys,
-                    |ids, limit| {
-                        let db = db.clone();
-                        async move { service::interaction::queues(&db, s, &ids, limit).await }
-                    },
-                    |m: &interaction::Model| Some(m.department_id),
-                )
-                .await
-            }),
-            messages: scoped!(Some(internal_notes), |db, internal, keys| {
-                let rows = service::interaction_write::messages_of(&db, &keys, internal).await?;
-                Ok(group(rows, |m| Some(m.interaction_id)))
-            }),
-            purchases_of_customer: scoped!(owner, |db, s, keys| {
-                per_parent(
-                    keys,
-                    |ids, limit| {
-                        let db = db.clone();
-                        async move { service::purchase::latest_per_customer(&db, s, &ids, limit).await }
-                    },
-                    |m: &purchase::Model| Some(m.customer_id),
-                )
-                .await
-            }),
-            members: scoped!(owner, |db, s, keys| {
-                let rows = service::customer::members_of(&db, s, &keys).await?;
-                Ok(group(rows, |m| m.department_id))
-            }),
+            queue: nested(db, delay, owner.map(service::interaction::queue)),
+            messages: nested(
+                db,
+                delay,
+                Some(service::interaction::messages(internal_notes)),
+            ),
+            purchases_of_customer: nested(db, delay, owner.map(service::purchase::of_customers)),
+            timeline: timelines(db, delay, owner),
+            members: nested(db, delay, owner.map(service::customer::members)),
             children: scoped!(departments, |db, s, keys| {
                 let rows = service::department::children_of(&db, s, &keys).await?;
                 Ok(group(rows, |m| m.parent_id))

@@ -12,7 +12,7 @@ pub mod types;
 use async_graphql::{Schema, SchemaBuilder, ValidationMode};
 use sea_orm::DatabaseConnection;
 
-use crate::service::events::EventBus;
+use crate::service::{events::EventBus, write::Writer};
 
 use self::{
     guard::{Guard, ReadObserver, tiers::TierSchemas},
@@ -71,9 +71,9 @@ pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> u
     5 + rows * child_complexity.max(1)
 }
 
-/// Cost of a nested list field (`first` rows per parent).
-pub fn nested_cost(first: i32, child_complexity: usize) -> usize {
-    cost(Some(first), None, child_complexity)
+/// Cost of a nested connection field (`first` rows per parent).
+pub fn nested_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    cost(first, None, child_complexity)
 }
 
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
@@ -103,11 +103,13 @@ pub async fn build_schema(
         observer,
     );
     Ok(builder()
+        .data(Writer::new(db.clone(), bus.clone()))
         .data(db)
         .data(bus)
         .data(tiers)
         .extension(guard)
         .validation_mode(ValidationMode::Fast)
+        .extension(crate::ops::operation::RecordOperation)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
         .limit_recursive_depth(limits.document.nesting)

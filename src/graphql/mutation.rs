@@ -3,26 +3,24 @@
 
 use async_graphql::{Context, ID, Object};
 
-use super::{
-    context::{caller, db},
-    types::*,
-};
+use super::{context::caller, types::*};
 use crate::{
     Error, Result, policy,
     service::{
         customer_write,
-        events::EventBus,
-        interaction_write::{self, NewInteraction, Transition},
+        interaction_write::{self, NewInteraction, Opener, Transition},
         org_write, pulse,
+        write::Writer,
     },
 };
 
 /// Root of every write.
 pub struct Mutation;
 
-fn bus<'a>(ctx: &Context<'a>) -> Result<&'a EventBus> {
-    ctx.data::<EventBus>()
-        .map_err(|_| Error::internal("schema data", "event bus missing"))
+/// The one write path (see [`Writer`]); no resolver here touches the connection directly.
+fn writer<'a>(ctx: &Context<'a>) -> Result<&'a Writer> {
+    ctx.data::<Writer>()
+        .map_err(|_| Error::internal("schema data", "writer missing"))
 }
 
 #[Object]
@@ -37,8 +35,7 @@ impl Mutation {
         let (customer_id, external_only) = policy::open_interaction_rule(caller(ctx))?;
         let department_id = parse_id("input.departmentId", &input.department_id)?;
         let row = interaction_write::log_or_open(
-            db(ctx)?,
-            bus(ctx)?,
+            writer(ctx)?,
             NewInteraction {
                 customer_id,
                 department_id,
@@ -51,7 +48,9 @@ impl Mutation {
                 sla_due_at: None,
                 related_to_id: None,
             },
-            external_only,
+            Opener::Itself {
+                outsider: external_only,
+            },
         )
         .await?;
         Ok(Interaction(row))
@@ -70,8 +69,7 @@ impl Mutation {
         })?;
         let id = parse_id("interactionId", &interaction_id)?;
         let (row, customer_id) = interaction_write::add_message(
-            db(ctx)?,
-            bus(ctx)?,
+            writer(ctx)?,
             scope,
             viewer.customer_id,
             id,
@@ -92,8 +90,7 @@ impl Mutation {
     ) -> Result<Interaction> {
         let scope = policy::rating_scope(caller(ctx))?;
         let id = parse_id("id", &id)?;
-        let row =
-            interaction_write::rate(db(ctx)?, bus(ctx)?, scope, id, satisfaction, nps).await?;
+        let row = interaction_write::rate(writer(ctx)?, scope, id, satisfaction, nps).await?;
         Ok(Interaction(row))
     }
 
@@ -105,7 +102,7 @@ impl Mutation {
     ) -> Result<Customer> {
         let viewer = policy::require_signed_in(caller(ctx))?;
         let row = customer_write::update_contact(
-            db(ctx)?,
+            writer(ctx)?,
             viewer.customer_id,
             input.expected_version,
             input.email,
@@ -125,7 +122,7 @@ impl Mutation {
     ) -> Result<Customer> {
         policy::require_internal(caller(ctx))?;
         Ok(Customer(
-            customer_write::create(db(ctx)?, input.into_new()?).await?,
+            customer_write::create(writer(ctx)?, input.into_new()?).await?,
         ))
     }
 
@@ -141,7 +138,7 @@ impl Mutation {
         policy::require_internal(caller(ctx))?;
         let id = parse_id("id", &id)?;
         let row =
-            customer_write::update(db(ctx)?, id, expected_version, input.into_patch()?).await?;
+            customer_write::update(writer(ctx)?, id, expected_version, input.into_patch()?).await?;
         Ok(Customer(row))
     }
 
@@ -152,7 +149,7 @@ impl Mutation {
         ctx: &Context<'_>,
         input: LogInteractionInput,
     ) -> Result<Interaction> {
-        policy::require_internal(caller(ctx))?;
+        let viewer = policy::require_internal(caller(ctx))?;
         let id = |field: &str, id: Option<ID>| id.map(|id| parse_id(field, &id)).transpose();
         let new = NewInteraction {
             customer_id: parse_id("input.customerId", &input.customer_id)?,
@@ -167,7 +164,8 @@ impl Mutation {
             related_to_id: id("input.relatedToId", input.related_to_id)?,
         };
         Ok(Interaction(
-            interaction_write::log_or_open(db(ctx)?, bus(ctx)?, new, false).await?,
+            interaction_write::log_or_open(writer(ctx)?, new, Opener::Employee(viewer.customer_id))
+                .await?,
         ))
     }
 
@@ -185,8 +183,7 @@ impl Mutation {
             what: "interaction",
         })?;
         let (row, customer_id) = interaction_write::add_message(
-            db(ctx)?,
-            bus(ctx)?,
+            writer(ctx)?,
             scope,
             viewer.customer_id,
             id,
@@ -256,7 +253,7 @@ impl Mutation {
     ) -> Result<Department> {
         policy::require_manager(caller(ctx))?;
         Ok(Department(
-            org_write::create_department(db(ctx)?, input.into_input()?).await?,
+            org_write::create_department(writer(ctx)?, input.into_input()?).await?,
         ))
     }
 
@@ -272,7 +269,7 @@ impl Mutation {
         policy::require_manager(caller(ctx))?;
         let id = parse_id("id", &id)?;
         Ok(Department(
-            org_write::update_department(db(ctx)?, id, expected_version, input.into_input()?)
+            org_write::update_department(writer(ctx)?, id, expected_version, input.into_input()?)
                 .await?,
         ))
     }
@@ -286,7 +283,7 @@ impl Mutation {
     ) -> Result<ServiceAgreement> {
         policy::require_manager(caller(ctx))?;
         Ok(ServiceAgreement(
-            org_write::create_agreement(db(ctx)?, input.into_input()?).await?,
+            org_write::create_agreement(writer(ctx)?, input.into_input()?).await?,
         ))
     }
 
@@ -302,7 +299,7 @@ impl Mutation {
         policy::require_manager(caller(ctx))?;
         let id = parse_id("id", &id)?;
         Ok(ServiceAgreement(
-            org_write::update_agreement(db(ctx)?, id, expected_version, input.into_input()?)
+            org_write::update_agreement(writer(ctx)?, id, expected_version, input.into_input()?)
                 .await?,
         ))
     }
@@ -317,7 +314,7 @@ impl Mutation {
     ) -> Result<bool> {
         policy::require_manager(caller(ctx))?;
         let id = parse_id("id", &id)?;
-        org_write::delete_agreement(db(ctx)?, id, expected_version).await?;
+        org_write::delete_agreement(writer(ctx)?, id, expected_version).await?;
         Ok(true)
     }
 
@@ -330,7 +327,7 @@ impl Mutation {
         comment: Option<String>,
     ) -> Result<bool> {
         let viewer = policy::require_internal(caller(ctx))?;
-        pulse::submit_pulse(db(ctx)?, viewer.customer_id, score, comment.as_deref()).await?;
+        pulse::submit_pulse(writer(ctx)?, viewer.customer_id, score, comment.as_deref()).await?;
         Ok(true)
     }
 
@@ -345,7 +342,14 @@ impl Mutation {
     ) -> Result<bool> {
         let viewer = policy::require_internal(caller(ctx))?;
         let to = parse_id("toDepartmentId", &to_department_id)?;
-        pulse::give_feedback(db(ctx)?, viewer.customer_id, to, score, comment.as_deref()).await?;
+        pulse::give_feedback(
+            writer(ctx)?,
+            viewer.customer_id,
+            to,
+            score,
+            comment.as_deref(),
+        )
+        .await?;
         Ok(true)
     }
 
@@ -361,8 +365,7 @@ impl Mutation {
         policy::require_internal(caller(ctx))?;
         let id = parse_id("id", &id)?;
         let related = parse_id("relatedToId", &related_to_id)?;
-        let row =
-            interaction_write::link(db(ctx)?, bus(ctx)?, id, expected_version, related).await?;
+        let row = interaction_write::link(writer(ctx)?, id, expected_version, related).await?;
         Ok(Interaction(row))
     }
 }
@@ -374,7 +377,6 @@ async fn transition(
     change: Transition,
 ) -> Result<Interaction> {
     let id = parse_id("id", &id)?;
-    let row =
-        interaction_write::transition(db(ctx)?, bus(ctx)?, id, expected_version, change).await?;
+    let row = interaction_write::transition(writer(ctx)?, id, expected_version, change).await?;
     Ok(Interaction(row))
 }

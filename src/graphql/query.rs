@@ -1,6 +1,6 @@
 //! The root `Query`: each resolver turns arguments into a service call under the caller's scope.
 
-use async_graphql::{Context, ID, Object, connection::Connection};
+use async_graphql::{Context, ID, Object};
 use chrono::DateTime;
 
 use super::{
@@ -15,8 +15,6 @@ use crate::{
 
 /// Root of every read.
 pub struct Query;
-
-type Conn<N> = Connection<String, N, Totals>;
 
 fn page(
     first: Option<i32>,

@@ -9,13 +9,14 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{Format, authenticate, graphiql, request_error};
+use super::{Format, Refusal, authenticate, gate, graphiql, request_error, subject_unavailable};
 use crate::{
     app::AppState,
     graphql::{
         guard::{ReadOnly, codes},
         loaders::Loaders,
     },
+    ops::{metrics, operation::OperationSlot},
 };
 
 async fn execute(
@@ -26,24 +27,28 @@ async fn execute(
 ) -> Response {
     let caller = match authenticate(&state, &headers).await {
         Ok(caller) => caller,
-        Err(refusal) => return refusal.response(format),
+        Err(Refusal::Token(err)) => return gate::unauthenticated(&state, format, err),
+        Err(Refusal::Unavailable) => return subject_unavailable(format),
     };
+    // Ops hook 1: rate limit and database circuit.
+    let admitted = match gate::admit(&state, &caller, format) {
+        Ok(admitted) => admitted,
+        Err(answer) => return *answer,
+    };
+    let operation = OperationSlot::default();
     let loaders = Loaders::new(&state.db, &caller, state.loader_delay);
     let mut response = state
         .schema
-        .execute(request.data(caller).data(loaders))
+        .execute(request.data(caller).data(loaders).data(operation.clone()))
         .await;
-    // A request error stops the request before execution: no data, and no error with a path.
-    let request_failed = !response.errors.is_empty()
-        && response.data == async_graphql::Value::Null
-        && response.errors.iter().all(|e| e.path.is_empty());
-    let mut get_mutation = false;
-    for err in &mut response.errors {
-        *err = codes::coded(err.clone(), codes::BAD_USER_INPUT);
+    let request_failed = code_errors(&mut response);
+    let get_mutation = response.errors.iter().any(|err| {
         let code = err.extensions.as_ref().and_then(|e| e.get("code"));
-        get_mutation |=
-            matches!(code, Some(async_graphql::Value::String(c)) if c == codes::METHOD_NOT_ALLOWED);
-    }
+        matches!(code, Some(async_graphql::Value::String(c)) if c == codes::METHOD_NOT_ALLOWED)
+    });
+    // Ops hook 2: the request id in every error, and how the request ended.
+    gate::stamp_request_id(&mut response);
+    let outcome = gate::outcome(&response, request_failed);
     let status = if get_mutation {
         StatusCode::METHOD_NOT_ALLOWED
     } else if request_failed && format == Format::GraphqlResponse {
@@ -76,7 +81,24 @@ async fn execute(
         http.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
     }
-    http
+    // Ops hook 3: metrics, access log, rate-limit headers.
+    let label = match operation.get() {
+        Some(name) => state.ops.metrics.names.label(name.as_deref()),
+        None => metrics::NONE.into(),
+    };
+    admitted.finish(&state, http, &label, outcome)
+}
+
+/// Gives every uncoded error `BAD_USER_INPUT`; true when the request failed before execution
+/// (parse or validation errors). Shared by HTTP and WebSocket operations.
+pub fn code_errors(response: &mut async_graphql::Response) -> bool {
+    for err in &mut response.errors {
+        *err = codes::coded(err.clone(), codes::BAD_USER_INPUT);
+    }
+    // A request error stops the request before execution: no data, and no error with a path.
+    !response.errors.is_empty()
+        && response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|e| e.path.is_empty())
 }
 
 /// `POST /graphql` with a JSON body.

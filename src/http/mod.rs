@@ -3,38 +3,48 @@
 //! [`graphql`] (POST and GET), [`ws`] (subscriptions), [`graphiql`] (the explorer page)
 //! and [`health`].
 
+pub mod gate;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
+pub mod middleware;
 pub mod subjects;
 pub mod ws;
+pub mod ws_session;
 
 use std::time::Duration;
 
 use axum::{
     Json, Router,
     extract::DefaultBodyLimit,
-    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
 };
 use serde_json::json;
-use tower_http::{cors::CorsLayer, timeout::TimeoutLayer, trace::TraceLayer};
+use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
 
 use self::subjects::SubjectError;
-use crate::{app::AppState, auth::Caller, config::Config};
+use crate::{
+    app::AppState,
+    auth::{AuthError, Caller},
+    config::Config,
+    ops::context::{REQUEST_ID, current_request_id},
+};
 
 /// The router the binary serves and tests drive in-process.
 pub fn router(state: AppState, config: &Config) -> Router {
-    let cors = CorsLayer::new()
-        .allow_origin(tower_http::cors::Any)
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-        .max_age(Duration::from_secs(3600));
+    let ops = state.ops.clone();
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::upgrade))
         .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
+        .route("/metrics", get(health::metrics))
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
@@ -42,8 +52,47 @@ pub fn router(state: AppState, config: &Config) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             config.request_timeout(),
         ))
-        .layer(cors)
-        .layer(TraceLayer::new_for_http())
+        .layer(cors(config))
+        .layer(TraceLayer::new_for_http().make_span_with(middleware::span))
+        .layer(axum::middleware::from_fn_with_state(
+            ops,
+            middleware::context,
+        ))
+}
+
+/// Which browser origins may call the API: `CORS_ORIGINS` when set (`*` for any); otherwise
+/// any origin in dev mode and none in production (no CORS headers, so browsers refuse).
+fn cors(config: &Config) -> CorsLayer {
+    let origins = &config.ops.cors_origins;
+    let allow = if origins.iter().any(|o| o.trim() == "*")
+        || (origins.is_empty() && config.is_dev_mode())
+    {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o.trim()).ok()),
+        )
+    };
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            REQUEST_ID,
+        ])
+        .expose_headers([
+            REQUEST_ID,
+            header::RETRY_AFTER,
+            HeaderName::from_static("ratelimit-limit"),
+            HeaderName::from_static("ratelimit-remaining"),
+            HeaderName::from_static("ratelimit-reset"),
+            HeaderName::from_static("ratelimit-policy"),
+        ])
+        .max_age(Duration::from_secs(3600))
 }
 
 /// How the client wants the response encoded (GraphQL over HTTP).
@@ -82,7 +131,11 @@ impl Format {
 
 /// A response holding only errors, for requests that never reached execution.
 pub fn request_error(status: StatusCode, format: Format, code: &str, message: &str) -> Response {
-    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    let mut extensions = json!({ "code": code });
+    if let Some(id) = current_request_id() {
+        extensions["requestId"] = json!(id.as_ref());
+    }
+    let body = json!({ "errors": [{ "message": message, "extensions": extensions }] });
     let mut response = (status, Json(body)).into_response();
     response
         .headers_mut()
@@ -100,26 +153,19 @@ pub fn request_error(status: StatusCode, format: Format, code: &str, message: &s
 #[derive(Debug)]
 pub enum Refusal {
     /// The token does not verify, or its subject names no customer fitting its role (401).
-    Unauthenticated(String),
+    Token(AuthError),
     /// The subject could not be looked up (503).
     Unavailable,
 }
 
-impl Refusal {
-    /// The HTTP answer to a refused identity.
-    pub fn response(&self, format: Format) -> Response {
-        match self {
-            Refusal::Unauthenticated(message) => {
-                request_error(StatusCode::UNAUTHORIZED, format, "UNAUTHENTICATED", message)
-            }
-            Refusal::Unavailable => request_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format,
-                "SERVICE_UNAVAILABLE",
-                "service temporarily unavailable, try again shortly",
-            ),
-        }
-    }
+/// The answer to a request whose subject could not be looked up.
+pub fn subject_unavailable(format: Format) -> Response {
+    request_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format,
+        "SERVICE_UNAVAILABLE",
+        "service temporarily unavailable, try again shortly",
+    )
 }
 
 /// Decodes the caller from the `Authorization` header: absent is anonymous, invalid is an error.
@@ -128,7 +174,10 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Calle
         None => Ok(Caller(None)),
         Some(value) => {
             let value = value.to_str().map_err(|_| {
-                Refusal::Unauthenticated("the Authorization header is not valid text".to_owned())
+                Refusal::Token(AuthError(
+                    "the Authorization header is not valid text".to_owned(),
+                    crate::auth::Rejection::Malformed,
+                ))
             })?;
             authenticate_value(state, value).await
         }
@@ -141,12 +190,13 @@ pub async fn authenticate_value(state: &AppState, value: &str) -> Result<Caller,
     let viewer = state
         .verifier
         .verify_header(value)
-        .map_err(|e| Refusal::Unauthenticated(e.0))?;
+        .map_err(Refusal::Token)?;
     match state.subjects.check(&state.db, &viewer).await {
         Ok(()) => Ok(Caller(Some(viewer))),
-        Err(SubjectError::Unknown) => Err(Refusal::Unauthenticated(
+        Err(SubjectError::Unknown) => Err(Refusal::Token(AuthError(
             "the token's subject is not a customer its role may act as".to_owned(),
-        )),
+            crate::auth::Rejection::UnknownSubject,
+        ))),
         Err(SubjectError::Unavailable) => Err(Refusal::Unavailable),
     }
 }

@@ -1,76 +1,118 @@
 //! `GET /graphql/ws`: subscriptions (and queries) over WebSocket, graphql-ws and the legacy
 //! subscriptions-transport-ws. The token comes in the `connection_init` payload
 //! (`{"Authorization": "Bearer …"}`) or, for non-browser clients, in the upgrade request's
-//! `Authorization` header.
+//! `Authorization` header. The session itself — limits, expiry, keep-alive, shutdown — is in
+//! [`super::ws_session`].
 
-use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use std::sync::{Arc, OnceLock};
+
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocketProtocols};
 use axum::{
-    extract::{
-        State, WebSocketUpgrade,
-        ws::{CloseFrame, Message},
-    },
-    http::HeaderMap,
+    extract::{State, WebSocketUpgrade},
+    http::{HeaderMap, StatusCode, header},
     response::Response,
 };
-use futures_util::{SinkExt, StreamExt};
 
-use super::{Format, Refusal, authenticate, authenticate_value};
-use crate::{app::AppState, graphql::loaders::Loaders};
+use super::{
+    Format, Refusal, authenticate, authenticate_value, request_error, subject_unavailable,
+    ws_session,
+};
+use crate::{
+    app::AppState,
+    auth::Caller,
+    graphql::loaders::Loaders,
+    ops::context::{RequestContext, new_request_id},
+};
 
 /// Prefix of a refused `connection_init`'s close reason.
-const FORBIDDEN: &str = "Forbidden";
+pub const FORBIDDEN: &str = "Forbidden";
 
 /// Upgrades to a GraphQL WebSocket session.
 pub async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
-    protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let Some(protocol) = protocol(&headers) else {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            Format::Json,
+            "BAD_REQUEST",
+            "ask for the graphql-transport-ws (or legacy graphql-ws) subprotocol",
+        );
+    };
     let header_caller = match authenticate(&state, &headers).await {
         Ok(caller) => caller,
-        Err(refusal) => return refusal.response(Format::Json),
+        Err(Refusal::Unavailable) => return subject_unavailable(Format::Json),
+        Err(Refusal::Token(err)) => {
+            state.ops.metrics.token_rejected(err.1.label());
+            return request_error(
+                StatusCode::UNAUTHORIZED,
+                Format::Json,
+                "UNAUTHENTICATED",
+                &err.0,
+            );
+        }
     };
+    let context = RequestContext::current().unwrap_or_else(|| RequestContext {
+        id: new_request_id().into(),
+        client: None,
+    });
+    let max = state.ops.config.ws_max_message_bytes;
     upgrade
+        .max_message_size(max)
+        .max_frame_size(max)
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
-            let schema = state.schema.clone();
-            let (sink, stream) = socket.split();
-            // graphql-ws says a refused connection_init closes with 4403 Forbidden;
-            // async-graphql closes with a generic 1002, so refusals are marked and re-coded.
-            let sink = sink.with(|message: Message| async move {
-                Ok::<_, axum::Error>(match message {
-                    Message::Close(Some(frame))
-                        if frame.code == 1002 && frame.reason.starts_with(FORBIDDEN) =>
-                    {
-                        Message::Close(Some(CloseFrame {
-                            code: 4403,
-                            reason: frame.reason,
-                        }))
-                    }
-                    other => other,
-                })
-            });
-            GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let caller = match bearer_from_payload(&payload) {
-                        Some(value) => authenticate_value(&state, value).await.map_err(|e| {
-                            let reason = match e {
-                                Refusal::Unauthenticated(message) => message,
-                                Refusal::Unavailable => "service temporarily unavailable".into(),
-                            };
-                            async_graphql::Error::new(format!("{FORBIDDEN}: {reason}"))
-                        })?,
-                        None => header_caller,
-                    };
-                    let mut data = async_graphql::Data::default();
-                    data.insert(Loaders::new(&state.db, &caller, state.loader_delay));
-                    data.insert(caller);
-                    Ok(data)
-                })
-                .serve()
+            ws_session::serve(state, socket, protocol, header_caller, context)
         })
+}
+
+/// The `connection_init` handler: decides the socket's caller (the payload's token wins over
+/// the upgrade header's), records it in `caller_cell` for the session's expiry checks, and
+/// returns the connection data every operation of the socket runs with.
+pub fn on_init(
+    state: AppState,
+    header_caller: Caller,
+    caller_cell: Arc<OnceLock<Caller>>,
+) -> impl FnOnce(
+    serde_json::Value,
+) -> futures_util::future::BoxFuture<'static, async_graphql::Result<async_graphql::Data>>
++ Send
++ 'static {
+    move |payload| {
+        Box::pin(async move {
+            let caller = match bearer_from_payload(&payload) {
+                Some(value) => match authenticate_value(&state, value).await {
+                    Ok(caller) => caller,
+                    Err(Refusal::Token(e)) => {
+                        state.ops.metrics.token_rejected(e.1.label());
+                        return Err(async_graphql::Error::new(format!("{FORBIDDEN}: {e}")));
+                    }
+                    Err(Refusal::Unavailable) => {
+                        return Err(async_graphql::Error::new(format!(
+                            "{FORBIDDEN}: service temporarily unavailable"
+                        )));
+                    }
+                },
+                None => header_caller,
+            };
+            let _ = caller_cell.set(caller.clone());
+            let mut data = async_graphql::Data::default();
+            data.insert(Loaders::new(&state.db, &caller, state.loader_delay));
+            data.insert(caller);
+            Ok(data)
+        })
+    }
+}
+
+/// The first GraphQL subprotocol the client offers.
+fn protocol(headers: &HeaderMap) -> Option<WebSocketProtocols> {
+    headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|value| value.to_str().ok())?
+        .split(',')
+        .find_map(|p| p.trim().parse().ok())
 }
 
 /// The `Authorization` value of a `connection_init` payload, in the spellings clients use.

@@ -3,7 +3,13 @@
 //! trip to a request. If the queue is full (the database is down or far behind), entries are
 //! dropped and counted in the log rather than slowing requests down.
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
 use chrono::Utc;
 use entity::access_audit;
@@ -33,20 +39,53 @@ pub struct AuditEntry {
 
 /// Where requests drop audit entries.
 #[derive(Clone)]
-pub struct AuditSink(mpsc::Sender<AuditEntry>);
+pub struct AuditSink(mpsc::Sender<AuditEntry>, AuditStats);
 
 impl AuditSink {
     /// Queues an entry without waiting.
     pub fn record(&self, entry: AuditEntry) {
-        if let Err(err) = self.0.try_send(entry) {
-            tracing::warn!(%err, "access audit queue full or closed: entry dropped");
+        // Counted before sending, so the writer never subtracts an entry not yet added.
+        self.1.queued.fetch_add(1, Ordering::Relaxed);
+        match self.0.try_send(entry) {
+            Ok(()) => {}
+            Err(err) => {
+                self.1.queued.fetch_sub(1, Ordering::Relaxed);
+                self.1.dropped.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(%err, "access audit queue full or closed: entry dropped");
+            }
         }
+    }
+
+    /// The queue's counters (for metrics), without keeping the writer alive.
+    pub fn stats(&self) -> AuditStats {
+        self.1.clone()
+    }
+}
+
+/// Entries waiting and entries dropped, for metrics.
+#[derive(Clone, Default)]
+pub struct AuditStats {
+    queued: Arc<AtomicUsize>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl AuditStats {
+    /// Entries queued and not yet written.
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
+    }
+
+    /// Entries dropped since start because the queue was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
     }
 }
 
 /// Starts the writer; it finishes once every sink is dropped and the queue is written.
 pub fn start(db: DatabaseConnection) -> (AuditSink, JoinHandle<()>) {
     let (tx, mut rx) = mpsc::channel::<AuditEntry>(QUEUE);
+    let stats = AuditStats::default();
+    let queued = stats.queued.clone();
     let handle = tokio::spawn(async move {
         let mut batch = Vec::with_capacity(BATCH);
         while rx.recv_many(&mut batch, BATCH).await > 0 {
@@ -61,6 +100,7 @@ pub fn start(db: DatabaseConnection) -> (AuditSink, JoinHandle<()>) {
                 }
             }
             let now = Utc::now();
+            let written = batch.len();
             let rows = batch.drain(..).map(|e| access_audit::ActiveModel {
                 customer_id: Set(e.customer_id),
                 role: Set(e.role.to_owned()),
@@ -72,9 +112,10 @@ pub fn start(db: DatabaseConnection) -> (AuditSink, JoinHandle<()>) {
             if let Err(err) = access_audit::Entity::insert_many(rows).exec(&db).await {
                 tracing::error!(%err, "cannot write access audit entries");
             }
+            queued.fetch_sub(written, Ordering::Relaxed);
         }
     });
-    (AuditSink(tx), handle)
+    (AuditSink(tx, stats), handle)
 }
 
 /// A page of audit entries, optionally of one caller.

@@ -6,12 +6,15 @@ use entity::{
     enums::{CustomerKind, CustomerStatus, Segment},
 };
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select,
 };
 
-use super::page::{self, KeyFn, KeyKind, KeyValue, Page, PageRequest, Sort};
-use crate::{Result, policy::OwnerScope};
+use super::{
+    nested::Children,
+    page::{self, KeyFn, KeyKind, KeyValue, Page, PageRequest, Sort},
+};
+use crate::{Error, Result, policy::OwnerScope};
 
 /// Filters a list of customers; every field narrows the list.
 #[derive(Debug, Clone, Default)]
@@ -165,4 +168,42 @@ pub async fn kind_of(db: &DatabaseConnection, id: i32) -> Result<Option<Customer
         .into_tuple::<CustomerKind>()
         .one(db)
         .await?)
+}
+
+/// Each department's members under `scope`, by name.
+pub fn members(scope: OwnerScope) -> Children<customer::Entity> {
+    Children {
+        list: "Department.members",
+        select: scoped(scope),
+        parent: customer::Column::DepartmentId,
+        parent_of: |m| m.department_id,
+        sort: sort(CustomerOrder::Name, false),
+    }
+}
+
+/// What a write needs its author to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Author {
+    /// Any customer, internal or external.
+    Customer,
+    /// An internal customer (an employee, owner, partner…).
+    Internal,
+}
+
+/// The customer row of the caller making a write, checked again inside the write's
+/// transaction. Authentication already refuses tokens whose subject names no customer or a
+/// customer of the wrong kind; checking here too means such a write can never reach a
+/// foreign-key failure, and the answer is the same `UNAUTHENTICATED`.
+pub(crate) async fn author(
+    db: &impl ConnectionTrait,
+    id: i32,
+    needs: Author,
+) -> Result<customer::Model> {
+    let row = customer::Entity::find_by_id(id).one(db).await?;
+    match row {
+        Some(row) if needs == Author::Customer || row.kind == CustomerKind::Internal => Ok(row),
+        _ => Err(Error::Unauthenticated(
+            "this token's subject cannot make this change".into(),
+        )),
+    }
 }

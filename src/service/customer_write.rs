@@ -7,13 +7,15 @@ use entity::{
     enums::{CustomerKind, CustomerStatus, Segment},
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
 
-use super::{validate, versioned};
-use crate::{Error, Result};
-
-const DUPLICATE_EMAIL: &str = "another customer already uses this e-mail address";
+use super::{
+    customer::{Author, author},
+    validate, versioned,
+    write::Writer,
+};
+use crate::{Conflict, Error, Result};
 
 /// Fields of a new customer.
 #[derive(Debug, Clone)]
@@ -63,7 +65,7 @@ pub struct CustomerPatch {
     pub title: Option<String>,
 }
 
-async fn check_department(db: &DatabaseConnection, id: Option<i32>, field: &str) -> Result<()> {
+async fn check_department(db: &impl ConnectionTrait, id: Option<i32>, field: &str) -> Result<()> {
     if let Some(id) = id
         && department::Entity::find_by_id(id).one(db).await?.is_none()
     {
@@ -73,7 +75,7 @@ async fn check_department(db: &DatabaseConnection, id: Option<i32>, field: &str)
 }
 
 /// Creates a customer.
-pub async fn create(db: &DatabaseConnection, input: NewCustomer) -> Result<customer::Model> {
+pub async fn create(writer: &Writer, input: NewCustomer) -> Result<customer::Model> {
     let kind = input.segment.kind();
     if kind == CustomerKind::External && input.department_id.is_some() {
         return Err(Error::bad_input(
@@ -81,9 +83,8 @@ pub async fn create(db: &DatabaseConnection, input: NewCustomer) -> Result<custo
             "only internal customers belong to a department",
         ));
     }
-    check_department(db, input.department_id, "input.departmentId").await?;
     let now = Utc::now();
-    customer::ActiveModel {
+    let row = customer::ActiveModel {
         kind: Set(kind),
         segment: Set(input.segment),
         name: Set(validate::text("input.name", &input.name, 200)?),
@@ -118,23 +119,57 @@ pub async fn create(db: &DatabaseConnection, input: NewCustomer) -> Result<custo
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
-    }
-    .insert(db)
-    .await
-    .map_err(|e| versioned::unique_violation(e, DUPLICATE_EMAIL))
+    };
+    writer
+        .run(async |tx| {
+            check_department(tx.conn(), input.department_id, "input.departmentId").await?;
+            row.insert(tx.conn())
+                .await
+                .map_err(versioned::duplicate_as(Conflict::EmailUnavailable))
+        })
+        .await
+}
+
+/// Who edits a customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Editor {
+    /// The customer itself (its contact details).
+    Itself,
+    /// An employee.
+    Employee,
 }
 
 /// Updates customer `id` if it is still at version `expected`.
 pub async fn update(
-    db: &DatabaseConnection,
+    writer: &Writer,
     id: i32,
     expected: i32,
     patch: CustomerPatch,
 ) -> Result<customer::Model> {
-    let current = customer::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound { what: "customer" })?;
+    writer
+        .run(async |tx| update_in(tx.conn(), Editor::Employee, id, expected, patch).await)
+        .await
+}
+
+async fn update_in(
+    db: &impl ConnectionTrait,
+    editor: Editor,
+    id: i32,
+    expected: i32,
+    patch: CustomerPatch,
+) -> Result<customer::Model> {
+    let current = match editor {
+        Editor::Itself => author(db, id, Author::Customer).await?,
+        Editor::Employee => customer::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or(Error::NotFound { what: "customer" })?,
+    };
+    // A stale version is answered before anything else is looked at, so the answer to a
+    // request that was never going to be applied says nothing about other customers' data.
+    if current.version != expected {
+        return Err(versioned::stale("customer", id, expected));
+    }
     let mut am = customer::ActiveModel {
         updated_at: Set(Utc::now()),
         ..Default::default()
@@ -166,7 +201,7 @@ pub async fn update(
             .one(db)
             .await?;
         if taken.is_some() {
-            return Err(Error::Conflict(DUPLICATE_EMAIL.into()));
+            return Err(Error::Conflict(Conflict::EmailUnavailable));
         }
         am.email = Set(email);
     }
@@ -205,7 +240,8 @@ pub async fn update(
         expected,
         "customer",
     )
-    .await?;
+    .await
+    .map_err(versioned::duplicate_as(Conflict::EmailUnavailable))?;
     customer::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -214,7 +250,7 @@ pub async fn update(
 
 /// Updates the caller's own contact details: the only customer fields a client may change.
 pub async fn update_contact(
-    db: &DatabaseConnection,
+    writer: &Writer,
     own_id: i32,
     expected: i32,
     email: Option<String>,
@@ -227,5 +263,7 @@ pub async fn update_contact(
         organization,
         ..Default::default()
     };
-    update(db, own_id, expected, patch).await
+    writer
+        .run(async |tx| update_in(tx.conn(), Editor::Itself, own_id, expected, patch).await)
+        .await
 }

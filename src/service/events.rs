@@ -3,14 +3,11 @@
 //! replica `LISTEN`s, so an event written through one replica reaches subscribers of all of
 //! them — and only once the write has committed.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode,
-    Statement, TransactionOptions, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{Mutex, OwnedMutexGuard, broadcast};
+use tokio::sync::broadcast;
 
 use crate::Result;
 
@@ -47,29 +44,12 @@ pub struct InteractionEvent {
     pub change: Change,
 }
 
-/// Publishes and fans out interaction events, and opens the write transactions they follow.
+/// Fans interaction events out to subscribers. Writes hand their events to the bus through
+/// [`super::write::Writer`], which publishes them only once the write has committed.
 #[derive(Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<InteractionEvent>,
     backend: DbBackend,
-    /// SQLite has one writer at a time. Write transactions start IMMEDIATE (a deferred one that
-    /// reads before it writes fails at once, rather than waiting, when another connection
-    /// wrote in between), and queue here first so they wait asleep instead of in SQLite's busy
-    /// loop holding a pooled connection.
-    sqlite_writes: Arc<Mutex<()>>,
-}
-
-/// A write transaction, holding the SQLite write turn while it lives.
-pub struct WriteTxn {
-    txn: DatabaseTransaction,
-    _turn: Option<OwnedMutexGuard<()>>,
-}
-
-impl WriteTxn {
-    /// The transaction to run statements on.
-    pub fn conn(&self) -> &DatabaseTransaction {
-        &self.txn
-    }
 }
 
 impl EventBus {
@@ -79,7 +59,6 @@ impl EventBus {
         let bus = Self {
             tx,
             backend: db.get_database_backend(),
-            sqlite_writes: Arc::new(Mutex::new(())),
         };
         if bus.backend == DbBackend::Postgres {
             bus.listen(db).await?;
@@ -128,50 +107,38 @@ impl EventBus {
         self.tx.subscribe()
     }
 
-    /// Commits `write` and publishes `events`: through `NOTIFY` inside the transaction on
-    /// PostgreSQL (delivered by the listener to every replica, this one included), or to this
-    /// process's subscribers after the commit on SQLite.
-    pub async fn commit(&self, write: WriteTxn, events: Vec<InteractionEvent>) -> Result<()> {
-        let WriteTxn { txn, _turn } = write;
-        if self.backend == DbBackend::Postgres {
-            for event in &events {
-                let payload = serde_json::to_string(event)
-                    .map_err(|e| crate::Error::internal("event payload", e))?;
-                txn.execute_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "SELECT pg_notify($1, $2)",
-                    [CHANNEL.into(), payload.into()],
-                ))
-                .await?;
-            }
-            txn.commit().await?;
-        } else {
-            txn.commit().await?;
-            for event in events {
-                let _ = self.tx.send(event);
-            }
+    /// The part of publishing that belongs inside the transaction: on PostgreSQL one `NOTIFY`
+    /// per event, which the server delivers (to every replica, this one included) only if the
+    /// transaction commits. Nothing on SQLite.
+    pub(crate) async fn notify_within(
+        &self,
+        txn: &DatabaseTransaction,
+        events: &[InteractionEvent],
+    ) -> Result<()> {
+        if self.backend != DbBackend::Postgres {
+            return Ok(());
+        }
+        for event in events {
+            let payload = serde_json::to_string(event)
+                .map_err(|e| crate::Error::internal("event payload", e))?;
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_notify($1, $2)",
+                [CHANNEL.into(), payload.into()],
+            ))
+            .await?;
         }
         Ok(())
     }
-}
 
-impl EventBus {
-    /// Starts a write transaction (waiting for the write turn on SQLite).
-    pub async fn begin(&self, db: &DatabaseConnection) -> Result<WriteTxn> {
-        let turn = match self.backend {
-            DbBackend::Sqlite => Some(self.sqlite_writes.clone().lock_owned().await),
-            _ => None,
-        };
-        let txn = match self.backend {
-            DbBackend::Sqlite => {
-                db.begin_with_options(TransactionOptions {
-                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                    ..Default::default()
-                })
-                .await?
-            }
-            _ => db.begin().await?,
-        };
-        Ok(WriteTxn { txn, _turn: turn })
+    /// The part of publishing that follows the commit: on SQLite this process's subscribers
+    /// hear about `events` now. Nothing on PostgreSQL (the listener delivers them).
+    pub(crate) fn deliver_committed(&self, events: Vec<InteractionEvent>) {
+        if self.backend == DbBackend::Postgres {
+            return;
+        }
+        for event in events {
+            let _ = self.tx.send(event);
+        }
     }
 }

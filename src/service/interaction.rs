@@ -4,14 +4,17 @@
 use chrono::{DateTime, Utc};
 use entity::{
     enums::{Channel, InteractionKind, InteractionStatus},
-    interaction,
+    interaction, interaction_message,
 };
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select,
     sea_query::{Expr, ExprTrait},
 };
 
-use super::page::{self, KeyFn, KeyKind, KeyValue, Page, PageRequest, Sort};
+use super::{
+    nested::Children,
+    page::{self, KeyFn, KeyKind, KeyValue, Page, PageRequest, Sort},
+};
 use crate::{Result, policy::OwnerScope};
 
 /// Filters a list of interactions; every field narrows the list.
@@ -174,6 +177,65 @@ pub enum Parent {
     Handler,
     /// The interaction that caused them.
     RelatedTo,
+}
+
+/// The interactions hanging from `parent` that `scope` allows, newest first.
+pub fn children(scope: OwnerScope, parent: Parent) -> Children<interaction::Entity> {
+    use interaction::Column as C;
+    let (list, column, parent_of): (_, _, fn(&interaction::Model) -> Option<i32>) = match parent {
+        Parent::Customer => ("Customer.interactions", C::CustomerId, |m| {
+            Some(m.customer_id)
+        }),
+        Parent::Department => ("Department.interactions", C::DepartmentId, |m| {
+            Some(m.department_id)
+        }),
+        Parent::Handler => ("Customer.handledInteractions", C::HandlerId, |m| {
+            m.handler_id
+        }),
+        Parent::RelatedTo => ("Interaction.caused", C::RelatedToId, |m| m.related_to_id),
+    };
+    Children {
+        list,
+        select: scoped(scope),
+        parent: column,
+        parent_of,
+        sort: sort(InteractionOrder::OpenedAt, true),
+    }
+}
+
+/// Each department's queue under `scope`: its open interactions, oldest first.
+pub fn queue(scope: OwnerScope) -> Children<interaction::Entity> {
+    use interaction::Column as C;
+    Children {
+        list: "Department.queue",
+        select: scoped(scope)
+            .filter(C::Status.is_in([InteractionStatus::Open, InteractionStatus::InProgress])),
+        parent: C::DepartmentId,
+        parent_of: |m| Some(m.department_id),
+        sort: sort(InteractionOrder::OpenedAt, false),
+    }
+}
+
+/// Each interaction's messages, oldest first; internal notes only when `internal`.
+pub fn messages(internal: bool) -> Children<interaction_message::Entity> {
+    use interaction_message::Column as C;
+    let mut select = interaction_message::Entity::find();
+    if !internal {
+        select = select.filter(C::Internal.eq(false));
+    }
+    Children {
+        list: "Interaction.messages",
+        select,
+        parent: C::InteractionId,
+        parent_of: |m| Some(m.interaction_id),
+        sort: Sort {
+            name: "createdAt",
+            column: Some((C::CreatedAt, KeyKind::Time)),
+            id: C::Id,
+            descending: false,
+            key: |m| (Some(KeyValue::Time(m.created_at)), m.id),
+        },
+    }
 }
 
 /// The newest `limit` interactions of each parent, in one query.

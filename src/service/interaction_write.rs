@@ -15,10 +15,12 @@ use sea_orm::{
 };
 
 use super::{
-    events::{Change, EventBus, InteractionEvent, WriteTxn},
+    customer::{Author, author},
+    events::{Change, InteractionEvent},
     validate, versioned,
+    write::{Tx, Writer},
 };
-use crate::{Error, Result, policy::OwnerScope};
+use crate::{Conflict, Error, Result, policy::OwnerScope};
 
 /// Service level for external customers when no internal agreement applies.
 const EXTERNAL_SLA_HOURS: i64 = 48;
@@ -90,30 +92,68 @@ async fn due_at(
     Ok(opened + Duration::hours(hours))
 }
 
-async fn insert(
-    db: &DatabaseConnection,
-    bus: &EventBus,
+/// Who asks for a new interaction; it decides which checks the interaction gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opener {
+    /// The customer opens it for itself. Outsiders reach only customer-facing departments:
+    /// internal departments do not exist for them.
+    Itself {
+        /// Whether the customer is an outsider.
+        outsider: bool,
+    },
+    /// This employee logs it for any customer.
+    Employee(i32),
+}
+
+/// Inserts an interaction, checked according to who opens it.
+pub async fn log_or_open(
+    writer: &Writer,
     input: NewInteraction,
-    require_external_department: bool,
+    opener: Opener,
 ) -> Result<interaction::Model> {
     let subject = validate::text("input.subject", &input.subject, MAX_SUBJECT)?;
     let summary = validate::text("input.summary", &input.summary, MAX_BODY)?;
-    let note = validate::optional_text(
+    let internal_note = validate::optional_text(
         "input.internalNote",
         input.internal_note.as_deref(),
         MAX_BODY,
     )?;
-    let write = bus.begin(db).await?;
-    let txn = write.conn();
+    let input = NewInteraction {
+        subject,
+        summary,
+        internal_note,
+        ..input
+    };
+    writer
+        .run(async |tx| {
+            let row = insert_in(tx.conn(), input, opener).await?;
+            tx.publish(event(&row, Change::Opened));
+            Ok(row)
+        })
+        .await
+}
+
+/// Inserts an already validated interaction.
+async fn insert_in(
+    txn: &impl ConnectionTrait,
+    input: NewInteraction,
+    opener: Opener,
+) -> Result<interaction::Model> {
+    let customer = match opener {
+        Opener::Itself { .. } => author(txn, input.customer_id, Author::Customer).await?,
+        Opener::Employee(employee) => {
+            author(txn, employee, Author::Internal).await?;
+            customer::Entity::find_by_id(input.customer_id)
+                .one(txn)
+                .await?
+                .ok_or(Error::NotFound { what: "customer" })?
+        }
+    };
     let dept = department(txn, input.department_id).await?;
-    if require_external_department && !dept.serves_external {
+    if opener == (Opener::Itself { outsider: true }) && !dept.serves_external {
         // Internal departments do not exist for outsiders: same answer as a missing one.
         return Err(Error::NotFound { what: "department" });
     }
-    let customer = customer::Entity::find_by_id(input.customer_id)
-        .one(txn)
-        .await?
-        .ok_or(Error::NotFound { what: "customer" })?;
     if let Some(handler) = input.handler_id {
         require_employee(txn, handler, "input.handlerId").await?;
     }
@@ -139,9 +179,9 @@ async fn insert(
         handler_id: Set(input.handler_id),
         channel: Set(input.channel),
         kind: Set(input.kind),
-        subject: Set(subject),
-        summary: Set(summary),
-        internal_note: Set(note),
+        subject: Set(input.subject),
+        summary: Set(input.summary),
+        internal_note: Set(input.internal_note),
         status: Set(if input.handler_id.is_some() {
             InteractionStatus::InProgress
         } else {
@@ -160,26 +200,13 @@ async fn insert(
     }
     .insert(txn)
     .await?;
-    bus.commit(write, vec![event(&row, Change::Opened)]).await?;
     Ok(row)
-}
-
-/// Inserts an interaction; with `external_only` the department must be customer-facing (the
-/// rule for outsiders, to whom internal departments do not exist).
-pub async fn log_or_open(
-    db: &DatabaseConnection,
-    bus: &EventBus,
-    input: NewInteraction,
-    external_only: bool,
-) -> Result<interaction::Model> {
-    insert(db, bus, input, external_only).await
 }
 
 /// Adds a public reply or an internal note, on an interaction inside `scope`; returns the
 /// message and the interaction's customer id.
 pub async fn add_message(
-    db: &DatabaseConnection,
-    bus: &EventBus,
+    writer: &Writer,
     scope: OwnerScope,
     author_id: i32,
     interaction_id: i32,
@@ -187,8 +214,26 @@ pub async fn add_message(
     internal: bool,
 ) -> Result<(interaction_message::Model, i32)> {
     let body = validate::text("body", body, MAX_BODY)?;
-    let write = bus.begin(db).await?;
-    let txn = write.conn();
+    writer
+        .run(async |tx| add_message_in(tx, scope, author_id, interaction_id, body, internal).await)
+        .await
+}
+
+async fn add_message_in(
+    tx: &Tx,
+    scope: OwnerScope,
+    author_id: i32,
+    interaction_id: i32,
+    body: String,
+    internal: bool,
+) -> Result<(interaction_message::Model, i32)> {
+    let txn = tx.conn();
+    let needs = if internal {
+        Author::Internal
+    } else {
+        Author::Customer
+    };
+    author(txn, author_id, needs).await?;
     let row = in_scope(txn, scope, interaction_id).await?;
     let now = Utc::now();
     let message = interaction_message::ActiveModel {
@@ -211,7 +256,7 @@ pub async fn add_message(
     } else {
         Change::Replied
     };
-    bus.commit(write, vec![event(&row, change)]).await?;
+    tx.publish(event(&row, change));
     Ok((message, row.customer_id))
 }
 
@@ -230,15 +275,24 @@ pub enum Transition {
 
 /// Applies a [`Transition`] if the interaction is still at `expected` version.
 pub async fn transition(
-    db: &DatabaseConnection,
-    bus: &EventBus,
+    writer: &Writer,
+    id: i32,
+    expected: i32,
+    change: Transition,
+) -> Result<interaction::Model> {
+    writer
+        .run(async |tx| transition_in(tx, id, expected, change).await)
+        .await
+}
+
+async fn transition_in(
+    tx: &Tx,
     id: i32,
     expected: i32,
     change: Transition,
 ) -> Result<interaction::Model> {
     use InteractionStatus::*;
-    let write = bus.begin(db).await?;
-    let txn = write.conn();
+    let txn = tx.conn();
     let row = interaction::Entity::find_by_id(id)
         .one(txn)
         .await?
@@ -260,38 +314,35 @@ pub async fn transition(
         }
         Transition::Resolve => {
             if !matches!(row.status, Open | InProgress) {
-                return Err(Error::Conflict(
-                    "only an open interaction can be resolved".into(),
-                ));
+                return Err(wrong_status("an open", "resolved"));
             }
             am.status = Set(Resolved);
             am.resolved_at = Set(Some(now));
         }
         Transition::Reopen => {
             if !matches!(row.status, Resolved | Closed) {
-                return Err(Error::Conflict(
-                    "only a resolved or closed interaction can be reopened".into(),
-                ));
+                return Err(wrong_status("a resolved or closed", "reopened"));
             }
             am.status = Set(Open);
             am.resolved_at = Set(None);
         }
         Transition::Close => {
             if row.status != Resolved {
-                return Err(Error::Conflict(
-                    "only a resolved interaction can be closed".into(),
-                ));
+                return Err(wrong_status("a resolved", "closed"));
             }
             am.status = Set(Closed);
         }
     }
-    apply(bus, write, am, id, expected).await
+    apply(tx, am, id, expected).await
+}
+
+fn wrong_status(allowed: &'static str, action: &'static str) -> Error {
+    Error::Conflict(Conflict::WrongStatus { allowed, action })
 }
 
 /// A client rates its own resolved interaction, once.
 pub async fn rate(
-    db: &DatabaseConnection,
-    bus: &EventBus,
+    writer: &Writer,
     scope: OwnerScope,
     id: i32,
     satisfaction: i32,
@@ -299,21 +350,28 @@ pub async fn rate(
 ) -> Result<interaction::Model> {
     let satisfaction = validate::within("satisfaction", satisfaction, 1, 5)?;
     let nps = nps.map(|n| validate::within("nps", n, 0, 10)).transpose()?;
-    let write = bus.begin(db).await?;
-    let txn = write.conn();
+    writer
+        .run(async |tx| rate_in(tx, scope, id, satisfaction, nps).await)
+        .await
+}
+
+async fn rate_in(
+    tx: &Tx,
+    scope: OwnerScope,
+    id: i32,
+    satisfaction: i32,
+    nps: Option<i32>,
+) -> Result<interaction::Model> {
+    let txn = tx.conn();
     let row = in_scope(txn, scope, id).await?;
     if !matches!(
         row.status,
         InteractionStatus::Resolved | InteractionStatus::Closed
     ) {
-        return Err(Error::Conflict(
-            "only a resolved interaction can be rated".into(),
-        ));
+        return Err(wrong_status("a resolved", "rated"));
     }
     if row.satisfaction.is_some() {
-        return Err(Error::Conflict(
-            "this interaction has already been rated".into(),
-        ));
+        return Err(Error::Conflict(Conflict::AlreadyRated));
     }
     // Rating is idempotent-safe without a version: the guard is "not yet rated".
     let result = interaction::Entity::update_many()
@@ -330,24 +388,21 @@ pub async fn rate(
         .exec(txn)
         .await?;
     if result.rows_affected == 0 {
-        return Err(Error::Conflict(
-            "this interaction has already been rated".into(),
-        ));
+        return Err(Error::Conflict(Conflict::AlreadyRated));
     }
     let row = reload(txn, id).await?;
-    bus.commit(write, vec![event(&row, Change::Rated)]).await?;
+    tx.publish(event(&row, Change::Rated));
     Ok(row)
 }
 
-/// Applies `changes` to interaction `id` at version `expected`, commits, and announces it.
+/// Applies `changes` to interaction `id` at version `expected` and announces it.
 async fn apply(
-    bus: &EventBus,
-    write: WriteTxn,
+    tx: &Tx,
     changes: interaction::ActiveModel,
     id: i32,
     expected: i32,
 ) -> Result<interaction::Model> {
-    let txn = write.conn();
+    let txn = tx.conn();
     versioned::update::<interaction::Entity, _>(
         txn,
         changes,
@@ -359,8 +414,7 @@ async fn apply(
     )
     .await?;
     let row = reload(txn, id).await?;
-    bus.commit(write, vec![event(&row, Change::Updated)])
-        .await?;
+    tx.publish(event(&row, Change::Updated));
     Ok(row)
 }
 
@@ -422,8 +476,7 @@ pub async fn messages_of(
 
 /// Links interaction `id` (at `expected` version) to the interaction that caused it.
 pub async fn link(
-    db: &DatabaseConnection,
-    bus: &EventBus,
+    writer: &Writer,
     id: i32,
     expected: i32,
     related_to: i32,
@@ -434,8 +487,13 @@ pub async fn link(
             "an interaction cannot cause itself",
         ));
     }
-    let write = bus.begin(db).await?;
-    let txn = write.conn();
+    writer
+        .run(async |tx| link_in(tx, id, expected, related_to).await)
+        .await
+}
+
+async fn link_in(tx: &Tx, id: i32, expected: i32, related_to: i32) -> Result<interaction::Model> {
+    let txn = tx.conn();
     if interaction::Entity::find_by_id(id)
         .one(txn)
         .await?
@@ -457,5 +515,5 @@ pub async fn link(
         updated_at: Set(Utc::now()),
         ..Default::default()
     };
-    apply(bus, write, am, id, expected).await
+    apply(tx, am, id, expected).await
 }

@@ -11,6 +11,7 @@ pub mod events;
 pub mod interaction;
 pub mod interaction_write;
 pub mod knowledge;
+pub mod nested;
 pub mod org_write;
 pub mod page;
 pub mod product;
@@ -22,6 +23,7 @@ pub mod sql;
 pub mod timeline;
 pub mod validate;
 pub mod versioned;
+pub mod write;
 
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, IdenStatic, QueryFilter,

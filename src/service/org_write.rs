@@ -2,10 +2,15 @@
 
 use chrono::Utc;
 use entity::{customer, department, enums::CustomerKind, service_agreement};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+};
 
-use super::{validate, versioned};
-use crate::{Error, Result};
+use super::{
+    validate, versioned,
+    write::{Serial, Writer},
+};
+use crate::{Conflict, Error, Result};
 
 /// Fields of a department; on update `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
@@ -24,9 +29,10 @@ pub struct DepartmentInput {
     pub budget_cents: Option<i64>,
 }
 
-const DUPLICATE_NAME: &str = "another department already has this name";
-
-async fn check_parent(db: &DatabaseConnection, id: Option<i32>, parent: i32) -> Result<()> {
+/// Fails unless `parent` exists and is not `id` or below it. Run it after taking the
+/// [`Serial::OrgChart`] turn: two re-parentings checked side by side could each pass and
+/// together close a cycle.
+async fn check_parent(db: &impl ConnectionTrait, id: Option<i32>, parent: i32) -> Result<()> {
     // Walk up from the new parent: reaching `id` would make the org chart a cycle.
     let mut cursor = Some(parent);
     let mut steps = 0;
@@ -50,7 +56,7 @@ async fn check_parent(db: &DatabaseConnection, id: Option<i32>, parent: i32) -> 
     Ok(())
 }
 
-async fn check_head(db: &DatabaseConnection, head: i32) -> Result<()> {
+async fn check_head(db: &impl ConnectionTrait, head: i32) -> Result<()> {
     let employee = customer::Entity::find_by_id(head).one(db).await?;
     if employee.is_some_and(|e| e.kind == CustomerKind::Internal) {
         Ok(())
@@ -64,7 +70,7 @@ async fn check_head(db: &DatabaseConnection, head: i32) -> Result<()> {
 
 /// Creates a department.
 pub async fn create_department(
-    db: &DatabaseConnection,
+    writer: &Writer,
     input: DepartmentInput,
 ) -> Result<department::Model> {
     let name = validate::text("input.name", input.name.as_deref().unwrap_or(""), 120)?;
@@ -73,13 +79,7 @@ pub async fn create_department(
         input.description.as_deref().unwrap_or(""),
         2000,
     )?;
-    if let Some(parent) = input.parent_id {
-        check_parent(db, None, parent).await?;
-    }
-    if let Some(head) = input.head_id {
-        check_head(db, head).await?;
-    }
-    department::ActiveModel {
+    let row = department::ActiveModel {
         name: Set(name),
         description: Set(description),
         parent_id: Set(input.parent_id),
@@ -89,28 +89,57 @@ pub async fn create_department(
         version: Set(1),
         created_at: Set(Utc::now()),
         ..Default::default()
-    }
-    .insert(db)
-    .await
-    .map_err(|e| versioned::unique_violation(e, DUPLICATE_NAME))
+    };
+    writer
+        .run(async |tx| {
+            let txn = tx.conn();
+            if let Some(parent) = input.parent_id {
+                tx.serialize(Serial::OrgChart).await?;
+                check_parent(txn, None, parent).await?;
+            }
+            if let Some(head) = input.head_id {
+                check_head(txn, head).await?;
+            }
+            row.insert(txn)
+                .await
+                .map_err(versioned::duplicate_as(Conflict::DepartmentName))
+        })
+        .await
 }
 
 /// Updates department `id` if it is still at version `expected`.
 pub async fn update_department(
-    db: &DatabaseConnection,
+    writer: &Writer,
     id: i32,
     expected: i32,
     input: DepartmentInput,
 ) -> Result<department::Model> {
-    if department::Entity::find_by_id(id).one(db).await?.is_none() {
-        return Err(Error::NotFound { what: "department" });
-    }
     let mut am = <department::ActiveModel as Default>::default();
     if let Some(name) = &input.name {
         am.name = Set(validate::text("input.name", name, 120)?);
     }
     if let Some(description) = &input.description {
         am.description = Set(validate::text("input.description", description, 2000)?);
+    }
+    writer
+        .run(async |tx| {
+            if input.parent_id.is_some() {
+                tx.serialize(Serial::OrgChart).await?;
+            }
+            update_department_in(tx.conn(), id, expected, input, am).await
+        })
+        .await
+}
+
+async fn update_department_in(
+    db: &impl ConnectionTrait,
+    id: i32,
+    expected: i32,
+    input: DepartmentInput,
+    mut am: department::ActiveModel,
+) -> Result<department::Model> {
+    if department::Entity::find_by_id(id).one(db).await?.is_none() {
+        return Err(Error::NotFound { what: "department" });
     }
     if let Some(parent) = input.parent_id {
         check_parent(db, Some(id), parent).await?;
@@ -136,12 +165,7 @@ pub async fn update_department(
         "department",
     )
     .await
-    .map_err(|e| match e {
-        Error::Conflict(m) if m.starts_with("another record") => {
-            Error::Conflict(DUPLICATE_NAME.into())
-        }
-        other => other,
-    })?;
+    .map_err(versioned::duplicate_as(Conflict::DepartmentName))?;
     department::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -174,7 +198,7 @@ fn check_quality(q: f64) -> Result<f64> {
     }
 }
 
-async fn check_departments(db: &DatabaseConnection, provider: i32, consumer: i32) -> Result<()> {
+async fn check_departments(db: &impl ConnectionTrait, provider: i32, consumer: i32) -> Result<()> {
     if provider == consumer {
         return Err(Error::bad_input(
             "input.consumerId",
@@ -194,7 +218,7 @@ async fn check_departments(db: &DatabaseConnection, provider: i32, consumer: i32
 
 /// Creates a service agreement.
 pub async fn create_agreement(
-    db: &DatabaseConnection,
+    writer: &Writer,
     input: AgreementInput,
 ) -> Result<service_agreement::Model> {
     let provider = input
@@ -203,11 +227,10 @@ pub async fn create_agreement(
     let consumer = input
         .consumer_id
         .ok_or_else(|| Error::bad_input("input.consumerId", "is required"))?;
-    check_departments(db, provider, consumer).await?;
     let hours = input
         .target_turnaround_hours
         .ok_or_else(|| Error::bad_input("input.targetTurnaroundHours", "is required"))?;
-    Ok(service_agreement::ActiveModel {
+    let row = service_agreement::ActiveModel {
         provider_department_id: Set(provider),
         consumer_department_id: Set(consumer),
         service: Set(validate::text(
@@ -225,32 +248,23 @@ pub async fn create_agreement(
         version: Set(1),
         created_at: Set(Utc::now()),
         ..Default::default()
-    }
-    .insert(db)
-    .await?)
+    };
+    writer
+        .run(async |tx| {
+            check_departments(tx.conn(), provider, consumer).await?;
+            Ok(row.insert(tx.conn()).await?)
+        })
+        .await
 }
 
 /// Updates agreement `id` if it is still at version `expected`.
 pub async fn update_agreement(
-    db: &DatabaseConnection,
+    writer: &Writer,
     id: i32,
     expected: i32,
     input: AgreementInput,
 ) -> Result<service_agreement::Model> {
-    let current = service_agreement::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound {
-            what: "service agreement",
-        })?;
-    let provider = input.provider_id.unwrap_or(current.provider_department_id);
-    let consumer = input.consumer_id.unwrap_or(current.consumer_department_id);
-    check_departments(db, provider, consumer).await?;
-    let mut am = service_agreement::ActiveModel {
-        provider_department_id: Set(provider),
-        consumer_department_id: Set(consumer),
-        ..Default::default()
-    };
+    let mut am = <service_agreement::ActiveModel as Default>::default();
     if let Some(service) = &input.service {
         am.service = Set(validate::text("input.service", service, 200)?);
     }
@@ -265,6 +279,24 @@ pub async fn update_agreement(
     if let Some(q) = input.quality_target {
         am.quality_target = Set(check_quality(q)?);
     }
+    writer
+        .run(async |tx| update_agreement_in(tx.conn(), id, expected, input, am).await)
+        .await
+}
+
+async fn update_agreement_in(
+    db: &impl ConnectionTrait,
+    id: i32,
+    expected: i32,
+    input: AgreementInput,
+    mut am: service_agreement::ActiveModel,
+) -> Result<service_agreement::Model> {
+    let current = agreement(db, id).await?;
+    let provider = input.provider_id.unwrap_or(current.provider_department_id);
+    let consumer = input.consumer_id.unwrap_or(current.consumer_department_id);
+    check_departments(db, provider, consumer).await?;
+    am.provider_department_id = Set(provider);
+    am.consumer_department_id = Set(consumer);
     versioned::update::<service_agreement::Entity, _>(
         db,
         am,
@@ -275,6 +307,10 @@ pub async fn update_agreement(
         "service agreement",
     )
     .await?;
+    agreement(db, id).await
+}
+
+async fn agreement(db: &impl ConnectionTrait, id: i32) -> Result<service_agreement::Model> {
     service_agreement::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -284,26 +320,20 @@ pub async fn update_agreement(
 }
 
 /// Deletes agreement `id` if it is still at version `expected`.
-pub async fn delete_agreement(db: &DatabaseConnection, id: i32, expected: i32) -> Result<()> {
-    use sea_orm::{ColumnTrait, QueryFilter};
-    if service_agreement::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .is_none()
-    {
-        return Err(Error::NotFound {
-            what: "service agreement",
-        });
-    }
-    let result = service_agreement::Entity::delete_many()
-        .filter(service_agreement::Column::Id.eq(id))
-        .filter(service_agreement::Column::Version.eq(expected))
-        .exec(db)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(Error::Conflict(format!(
-            "service agreement {id} has changed since version {expected}: reload it and try again"
-        )));
-    }
-    Ok(())
+pub async fn delete_agreement(writer: &Writer, id: i32, expected: i32) -> Result<()> {
+    writer
+        .run(async |tx| {
+            let txn = tx.conn();
+            agreement(txn, id).await?;
+            let result = service_agreement::Entity::delete_many()
+                .filter(service_agreement::Column::Id.eq(id))
+                .filter(service_agreement::Column::Version.eq(expected))
+                .exec(txn)
+                .await?;
+            if result.rows_affected == 0 {
+                return Err(versioned::stale("service agreement", id, expected));
+            }
+            Ok(())
+        })
+        .await
 }

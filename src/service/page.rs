@@ -47,7 +47,9 @@ pub struct PageRequest {
 
 const CURSOR_PREFIX: &str = "cursor:v2:";
 
-fn encode_cursor(sort: &str, value: serde_json::Value, id: i32) -> String {
+/// Encodes a cursor for the list `label` (a top-level list's sort name, or a nested list's
+/// name, parent and sort), at a row's sort `value` and `id`.
+pub(crate) fn encode_cursor(sort: &str, value: serde_json::Value, id: i32) -> String {
     let text = format!("{CURSOR_PREFIX}{}", json!([sort, value, id]));
     text.bytes().map(|b| format!("{b:02x}")).collect()
 }
@@ -67,6 +69,39 @@ fn decode_cursor(cursor: &str) -> Option<Cursor> {
 }
 
 impl PageRequest {
+    /// The first `first` rows after `after` (a nested list's arguments).
+    pub fn forward(first: Option<i32>, after: Option<&str>) -> Result<Self> {
+        Self::new(first, after, None, None)
+    }
+
+    /// The cursor to read from, if any, decoded for the list `label`: its sort value and id.
+    pub(crate) fn cursor_for(&self, label: &str) -> Result<Option<(serde_json::Value, i32)>> {
+        match &self.cursor {
+            None => Ok(None),
+            Some((cursor, _)) if cursor.sort == label => {
+                Ok(Some((cursor.value.clone(), cursor.id)))
+            }
+            Some((_, field)) => Err(Error::bad_input(
+                *field,
+                "this cursor belongs to a different list or ordering",
+            )),
+        }
+    }
+
+    /// The first `limit` rows, from the start.
+    pub(crate) fn first(limit: u64) -> Self {
+        Self {
+            direction: Direction::Forward,
+            limit,
+            cursor: None,
+        }
+    }
+
+    /// Whether the request starts from a cursor.
+    pub fn has_cursor(&self) -> bool {
+        self.cursor.is_some()
+    }
+
     /// Validates Relay arguments: `first` with `after`, or `last` with `before`, never both
     /// directions, sizes between 0 and [`MAX_PAGE_SIZE`].
     pub fn new(
@@ -188,6 +223,15 @@ type CountFuture = Pin<Box<dyn Future<Output = Result<u64>> + Send>>;
 pub struct TotalCount(Arc<dyn Fn() -> CountFuture + Send + Sync>);
 
 impl TotalCount {
+    /// A count computed by `count` when (and each time) it is asked for.
+    pub fn new<F, Fut>(count: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<u64>> + Send + 'static,
+    {
+        Self(Arc::new(move || Box::pin(count())))
+    }
+
     /// Counts the rows.
     pub async fn get(&self) -> Result<u64> {
         (self.0)().await
@@ -195,6 +239,7 @@ impl TotalCount {
 }
 
 /// One page of rows.
+#[derive(Clone)]
 pub struct Page<T> {
     /// The rows with their cursors, in list order.
     pub items: Vec<(String, T)>,
@@ -204,6 +249,111 @@ pub struct Page<T> {
     pub has_previous: bool,
     /// The size of the whole filtered set.
     pub total: TotalCount,
+}
+
+impl<T> Page<T> {
+    /// A page without rows.
+    pub fn empty() -> Self {
+        Page {
+            items: Vec::new(),
+            has_next: false,
+            has_previous: false,
+            total: TotalCount::new(|| async { Ok(0) }),
+        }
+    }
+
+    /// A page made of `rows` read in list order (one more than `page.limit` when more follow),
+    /// with cursors for the list `label`.
+    pub(crate) fn from_rows(
+        mut rows: Vec<T>,
+        page: &PageRequest,
+        label: &str,
+        key: impl Fn(&T) -> (serde_json::Value, i32),
+        total: TotalCount,
+    ) -> Self {
+        let more = rows.len() as u64 > page.limit;
+        rows.truncate(page.limit as usize);
+        if page.direction == Direction::Backward {
+            rows.reverse();
+        }
+        let (has_next, has_previous) = match page.direction {
+            Direction::Forward => (more, page.cursor.is_some()),
+            Direction::Backward => (page.cursor.is_some(), more),
+        };
+        let items = rows
+            .into_iter()
+            .map(|row| {
+                let (value, id) = key(&row);
+                (encode_cursor(label, value, id), row)
+            })
+            .collect();
+        Page {
+            items,
+            has_next,
+            has_previous,
+            total,
+        }
+    }
+}
+
+/// Counts the rows of `select` when asked.
+pub(crate) fn count_of<E>(db: &DatabaseConnection, select: Select<E>) -> TotalCount
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+{
+    let db = db.clone();
+    TotalCount::new(move || {
+        let db = db.clone();
+        let select = select.clone();
+        async move { Ok(select.count(&db).await?) }
+    })
+}
+
+impl<E: EntityTrait> Sort<E> {
+    /// A row's sort value (JSON, as cursors carry it) and id.
+    pub(crate) fn cursor_key(&self, row: &E::Model) -> (serde_json::Value, i32) {
+        let (value, id) = (self.key)(row);
+        (value.map_or(serde_json::Value::Null, |v| v.to_json()), id)
+    }
+
+    /// Narrows `select` to the rows beyond the cursor `(value, id)` in reading order.
+    fn beyond(
+        &self,
+        select: Select<E>,
+        ascending: bool,
+        (value, id): (serde_json::Value, i32),
+        field: &str,
+    ) -> Result<Select<E>> {
+        let beyond = |col: E::Column, v: Value| if ascending { col.gt(v) } else { col.lt(v) };
+        let condition = match self.column {
+            None => Condition::all().add(beyond(self.id, id.into())),
+            Some((col, kind)) => {
+                let value = KeyValue::from_json(kind, &value).ok_or_else(|| {
+                    Error::bad_input(field, "is not a cursor returned by this API")
+                })?;
+                Condition::any().add(beyond(col, value.clone())).add(
+                    Condition::all()
+                        .add(col.eq(value))
+                        .add(beyond(self.id, id.into())),
+                )
+            }
+        };
+        Ok(select.filter(condition))
+    }
+
+    /// Orders `select` by the sort column and the id, ascending or descending.
+    pub(crate) fn order(&self, mut select: Select<E>, ascending: bool) -> Select<E> {
+        let order = if ascending {
+            sea_orm::Order::Asc
+        } else {
+            sea_orm::Order::Desc
+        };
+        if let Some((col, _)) = self.column {
+            select = select.order_by(col, order.clone());
+        }
+        select.order_by(self.id, order)
+    }
 }
 
 /// Reads one keyset page of an already-scoped and filtered `select`, ordered by `sort`.
@@ -217,76 +367,44 @@ where
     E: EntityTrait,
     E::Model: Send + Sync,
 {
-    let total = {
-        let db = db.clone();
-        let select = select.clone();
-        TotalCount(Arc::new(move || {
-            let db = db.clone();
-            let select = select.clone();
-            Box::pin(async move { Ok(select.count(&db).await?) })
-        }))
-    };
+    let label = sort.name;
+    fetch_labelled(db, select, &sort, page, label).await
+}
+
+/// [`fetch`] for a list whose cursors carry `label` instead of the bare sort name (a nested
+/// list: its name, its parent and its sort), so a cursor only fits the list that produced it.
+pub(crate) async fn fetch_labelled<E>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    sort: &Sort<E>,
+    page: PageRequest,
+    label: &str,
+) -> Result<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+{
+    let total = count_of(db, select.clone());
     // Reading backwards is reading the reversed order forwards, then flipping the page.
     let ascending = (page.direction == Direction::Forward) != sort.descending;
     let mut query = select;
-    if let Some((cursor, field)) = &page.cursor {
-        if cursor.sort != sort.name {
-            return Err(Error::bad_input(
-                *field,
-                "this cursor belongs to a different ordering",
-            ));
-        }
-        let id = cursor.id;
-        let beyond = |col: E::Column, v: Value| if ascending { col.gt(v) } else { col.lt(v) };
-        let condition = match sort.column {
-            None => Condition::all().add(beyond(sort.id, id.into())),
-            Some((col, kind)) => {
-                let value = KeyValue::from_json(kind, &cursor.value).ok_or_else(|| {
-                    Error::bad_input(*field, "is not a cursor returned by this API")
-                })?;
-                Condition::any().add(beyond(col, value.clone())).add(
-                    Condition::all()
-                        .add(col.eq(value))
-                        .add(beyond(sort.id, id.into())),
-                )
-            }
-        };
-        query = query.filter(condition);
+    if let Some(cursor) = page.cursor_for(label)? {
+        let field = page.cursor.as_ref().map_or("after", |(_, f)| *f);
+        query = sort.beyond(query, ascending, cursor, field)?;
     }
-    let order = if ascending {
-        sea_orm::Order::Asc
-    } else {
-        sea_orm::Order::Desc
-    };
-    if let Some((col, _)) = sort.column {
-        query = query.order_by(col, order.clone());
-    }
-    query = query.order_by(sort.id, order);
     // One extra row tells whether another page follows, without a second query.
-    let mut rows = query.limit(page.limit + 1).all(db).await?;
-    let more = rows.len() as u64 > page.limit;
-    rows.truncate(page.limit as usize);
-    if page.direction == Direction::Backward {
-        rows.reverse();
-    }
-    let (has_next, has_previous) = match page.direction {
-        Direction::Forward => (more, page.cursor.is_some()),
-        Direction::Backward => (page.cursor.is_some(), more),
-    };
-    let items = rows
-        .into_iter()
-        .map(|row| {
-            let (value, id) = (sort.key)(&row);
-            let value = value.map_or(serde_json::Value::Null, |v| v.to_json());
-            (encode_cursor(sort.name, value, id), row)
-        })
-        .collect();
-    Ok(Page {
-        items,
-        has_next,
-        has_previous,
+    let rows = sort
+        .order(query, ascending)
+        .limit(page.limit + 1)
+        .all(db)
+        .await?;
+    Ok(Page::from_rows(
+        rows,
+        &page,
+        label,
+        |row| sort.cursor_key(row),
         total,
-    })
+    ))
 }
 
 /// Sorting by id alone, ascending: the default of lists without an `orderBy`.

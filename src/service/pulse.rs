@@ -3,17 +3,19 @@
 //! than [`MIN_GROUP`] answers is suppressed so no individual can be singled out.
 
 use chrono::{Datelike, Duration, NaiveDate, Utc};
-use entity::{customer, department, department_feedback, morale_pulse};
+use entity::{department, department_feedback, morale_pulse};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
 };
 
 use super::{
+    customer::{Author, author},
     sql::{self, Range},
     validate, versioned,
+    write::Writer,
 };
-use crate::{Error, Result};
+use crate::{Conflict, Error, Result};
 
 /// Smallest number of answers an aggregate is shown for.
 pub const MIN_GROUP: i64 = 3;
@@ -23,42 +25,45 @@ pub fn week_of(date: NaiveDate) -> NaiveDate {
     date - Duration::days(i64::from(date.weekday().num_days_from_monday()))
 }
 
-async fn employee_department(db: &DatabaseConnection, employee: i32) -> Result<i32> {
-    customer::Entity::find_by_id(employee)
-        .one(db)
+async fn employee_department(db: &impl ConnectionTrait, employee: i32) -> Result<i32> {
+    author(db, employee, Author::Internal)
         .await?
-        .and_then(|c| c.department_id)
+        .department_id
         .ok_or_else(|| Error::Forbidden("only employees with a department can answer".into()))
 }
 
 /// Records the caller's morale for the current week, once per week.
 pub async fn submit_pulse(
-    db: &DatabaseConnection,
+    writer: &Writer,
     employee: i32,
     score: i32,
     comment: Option<&str>,
 ) -> Result<morale_pulse::Model> {
     let score = validate::within("score", score, 1, 5)?;
     let comment = validate::optional_text("comment", comment, 1000)?;
-    let department_id = employee_department(db, employee).await?;
-    let now = Utc::now();
-    morale_pulse::ActiveModel {
-        employee_id: Set(employee),
-        department_id: Set(department_id),
-        week: Set(week_of(now.date_naive())),
-        score: Set(score),
-        comment: Set(comment),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .map_err(|e| versioned::unique_violation(e, "you already answered this week's pulse"))
+    writer
+        .run(async |tx| {
+            let department_id = employee_department(tx.conn(), employee).await?;
+            let now = Utc::now();
+            morale_pulse::ActiveModel {
+                employee_id: Set(employee),
+                department_id: Set(department_id),
+                week: Set(week_of(now.date_naive())),
+                score: Set(score),
+                comment: Set(comment),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(tx.conn())
+            .await
+            .map_err(versioned::duplicate_as(Conflict::AlreadyAnswered))
+        })
+        .await
 }
 
 /// Records feedback from the caller's department about the service `to` provided.
 pub async fn give_feedback(
-    db: &DatabaseConnection,
+    writer: &Writer,
     author: i32,
     to: i32,
     score: i32,
@@ -66,27 +71,32 @@ pub async fn give_feedback(
 ) -> Result<department_feedback::Model> {
     let score = validate::within("score", score, 1, 5)?;
     let comment = validate::optional_text("comment", comment, 1000)?;
-    let from = employee_department(db, author).await?;
-    if department::Entity::find_by_id(to).one(db).await?.is_none() {
-        return Err(Error::bad_input("toDepartmentId", "no such department"));
-    }
-    if from == to {
-        return Err(Error::bad_input(
-            "toDepartmentId",
-            "feedback is for other departments",
-        ));
-    }
-    Ok(department_feedback::ActiveModel {
-        from_department_id: Set(from),
-        to_department_id: Set(to),
-        author_id: Set(author),
-        score: Set(score),
-        comment: Set(comment),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?)
+    writer
+        .run(async |tx| {
+            let db = tx.conn();
+            let from = employee_department(db, author).await?;
+            if department::Entity::find_by_id(to).one(db).await?.is_none() {
+                return Err(Error::bad_input("toDepartmentId", "no such department"));
+            }
+            if from == to {
+                return Err(Error::bad_input(
+                    "toDepartmentId",
+                    "feedback is for other departments",
+                ));
+            }
+            Ok(department_feedback::ActiveModel {
+                from_department_id: Set(from),
+                to_department_id: Set(to),
+                author_id: Set(author),
+                score: Set(score),
+                comment: Set(comment),
+                created_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?)
+        })
+        .await
 }
 
 /// An aggregate of answers about one department; the mean is withheld for small groups.

@@ -3,7 +3,10 @@
 use entity::purchase;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Select};
 
-use super::page::{self, Page, PageRequest};
+use super::{
+    nested::Children,
+    page::{self, KeyKind, KeyValue, Page, PageRequest, Sort},
+};
 use crate::{Result, policy::OwnerScope};
 
 fn scoped(scope: OwnerScope) -> Select<purchase::Entity> {
@@ -26,6 +29,33 @@ pub async fn list(
         select = select.filter(purchase::Column::CustomerId.eq(id));
     }
     page::fetch(db, select, crate::by_id!(purchase), page).await
+}
+
+/// The purchases among `ids` that the scope allows.
+pub async fn by_ids(
+    db: &DatabaseConnection,
+    scope: OwnerScope,
+    ids: &[i32],
+) -> Result<Vec<purchase::Model>> {
+    super::by_ids(db, scoped(scope), purchase::Column::Id, ids).await
+}
+
+/// Each customer's purchases under `scope`, newest first.
+pub fn of_customers(scope: OwnerScope) -> Children<purchase::Entity> {
+    use purchase::Column as C;
+    Children {
+        list: "Customer.purchases",
+        select: scoped(scope),
+        parent: C::CustomerId,
+        parent_of: |m| Some(m.customer_id),
+        sort: Sort {
+            name: "purchasedAt",
+            column: Some((C::PurchasedAt, KeyKind::Time)),
+            id: C::Id,
+            descending: true,
+            key: |m| (Some(KeyValue::Time(m.purchased_at)), m.id),
+        },
+    }
 }
 
 /// The newest `limit` purchases of each customer, in one query.

@@ -216,52 +216,139 @@ pub async fn external(
         }
     }
 
-    // Retention: customers active in the range who are active again in the next period.
-    let retention_group = match grouping {
-        Grouping::None => Some("'all'"),
-        Grouping::Segment => Some("c.segment"),
-        _ => None,
-    };
-    if let Some(group) = retention_group {
-        let activity = "SELECT customer_id FROM interaction WHERE opened_at >= ? AND opened_at < ? \
-             UNION SELECT customer_id FROM purchase WHERE purchased_at >= ? AND purchased_at < ?";
-        let query = format!(
-            "SELECT {group} AS grp, COUNT(*) AS active, \
-             {retained} AS retained \
-             FROM ({activity}) a JOIN customer c ON c.id = a.customer_id \
-             LEFT JOIN ({activity}) b ON b.customer_id = a.customer_id \
-             WHERE c.kind = 'EXTERNAL' GROUP BY 1",
-            retained = sql::count_if("b.customer_id IS NOT NULL"),
-        );
-        let next = range.next();
-        let rows = RetentionRow::find_by_statement(sql::statement(
-            backend,
-            &query,
-            vec![
-                range.from.into(),
-                range.to.into(),
-                range.from.into(),
-                range.to.into(),
-                next.from.into(),
-                next.to.into(),
-                next.from.into(),
-                next.to.into(),
-            ],
-        ))
-        .all(db)
-        .await?;
-        for figures in out.values_mut() {
-            figures.active_customers = Some(0);
-            figures.retained_customers = Some(0);
-        }
-        for r in rows {
-            let figures = out.entry(r.grp.clone()).or_insert_with(|| ExternalFigures {
-                group: r.grp,
-                ..Default::default()
-            });
-            figures.active_customers = Some(r.active);
-            figures.retained_customers = Some(r.retained);
+    // Retention is defined for every grouping (see [`retention`]) once the following period
+    // is over; before that nobody knows yet who comes back, so it stays null.
+    let rows = retention(db, range, grouping).await?;
+    for figures in out.values_mut() {
+        figures.active_customers = Some(0);
+        figures.retained_customers = Some(0);
+    }
+    let now = chrono::Utc::now();
+    for r in rows {
+        let figures = out.entry(r.grp.clone()).or_insert_with(|| ExternalFigures {
+            group: r.grp,
+            ..Default::default()
+        });
+        figures.active_customers = Some(r.active);
+        figures.retained_customers = Some(r.retained);
+    }
+    for figures in out.values_mut() {
+        if following_period_end(range, grouping, &figures.group).is_none_or(|end| end > now) {
+            figures.retained_customers = None;
         }
     }
     Ok(out.into_values().collect())
+}
+
+/// When the period that retention looks at for `group` ends: the month after a `YYYY-MM`
+/// group, else the period after the range.
+fn following_period_end(
+    range: Range,
+    grouping: Grouping,
+    group: &str,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    match grouping {
+        Grouping::Month => {
+            let first =
+                chrono::NaiveDate::parse_from_str(&format!("{group}-01"), "%Y-%m-%d").ok()?;
+            let end = first.checked_add_months(chrono::Months::new(2))?;
+            Some(end.and_time(chrono::NaiveTime::MIN).and_utc())
+        }
+        _ => Some(range.next().to),
+    }
+}
+
+/// Customers active in a period (an interaction or a purchase): `customer_id` rows for the
+/// range given by the two pairs of bound parameters.
+const ACTIVITY: &str = "SELECT customer_id FROM interaction WHERE opened_at >= ? AND opened_at < ? \
+     UNION SELECT customer_id FROM purchase WHERE purchased_at >= ? AND purchased_at < ?";
+
+/// Retention per group: external customers active in the group's period, and how many of them
+/// are active again in the following period of equal length.
+///
+/// - `NONE`, `SEGMENT`: active in the range (an interaction or a purchase), again in the
+///   period of the same length right after it.
+/// - `DEPARTMENT`, `CHANNEL`: an interaction with that department or through that channel in
+///   the range (purchases have neither), then any activity in the period after it.
+/// - `MONTH`: active in that calendar month (within the range), again in the next calendar
+///   month.
+async fn retention(
+    db: &DatabaseConnection,
+    range: Range,
+    grouping: Grouping,
+) -> Result<Vec<RetentionRow>> {
+    let backend = db.get_database_backend();
+    let next = range.next();
+    let (query, values) = match grouping {
+        Grouping::None | Grouping::Segment => {
+            let group = if grouping == Grouping::None {
+                "'all'"
+            } else {
+                "c.segment"
+            };
+            let query = format!(
+                "SELECT {group} AS grp, COUNT(*) AS active, {retained} AS retained \
+                 FROM ({ACTIVITY}) a JOIN customer c ON c.id = a.customer_id \
+                 LEFT JOIN ({ACTIVITY}) b ON b.customer_id = a.customer_id \
+                 WHERE c.kind = 'EXTERNAL' GROUP BY 1",
+                retained = sql::count_if("b.customer_id IS NOT NULL"),
+            );
+            (query, [range, range, next, next].to_vec())
+        }
+        Grouping::Department | Grouping::Channel => {
+            let key = if grouping == Grouping::Department {
+                "d.name"
+            } else {
+                "i.channel"
+            };
+            let query = format!(
+                "SELECT a.grp AS grp, COUNT(*) AS active, {retained} AS retained \
+                 FROM (SELECT DISTINCT {key} AS grp, i.customer_id FROM interaction i \
+                       JOIN department d ON d.id = i.department_id \
+                       WHERE i.opened_at >= ? AND i.opened_at < ?) a \
+                 JOIN customer c ON c.id = a.customer_id \
+                 LEFT JOIN ({ACTIVITY}) b ON b.customer_id = a.customer_id \
+                 WHERE c.kind = 'EXTERNAL' GROUP BY 1",
+                retained = sql::count_if("b.customer_id IS NOT NULL"),
+            );
+            (query, [range, next, next].to_vec())
+        }
+        Grouping::Month => {
+            // Activity one month past the range's last month answers "again next month".
+            let later = Range {
+                from: range.from,
+                to: sql::month_start(range.to, 2),
+            };
+            let monthly = |range_columns: &str| {
+                format!(
+                    "SELECT DISTINCT {range_columns}, x.customer_id FROM (\
+                     SELECT customer_id, opened_at AS at FROM interaction WHERE opened_at >= ? AND opened_at < ? \
+                     UNION ALL SELECT customer_id, purchased_at AS at FROM purchase WHERE purchased_at >= ? AND purchased_at < ?) x"
+                )
+            };
+            let index = sql::month_index(backend, "x.at");
+            let query = format!(
+                "SELECT a.grp AS grp, COUNT(*) AS active, {retained} AS retained \
+                 FROM ({a}) a JOIN customer c ON c.id = a.customer_id \
+                 LEFT JOIN ({b}) b ON b.customer_id = a.customer_id AND b.m = a.m + 1 \
+                 WHERE c.kind = 'EXTERNAL' GROUP BY 1",
+                a = monthly(&format!(
+                    "{} AS grp, {index} AS m",
+                    sql::month(backend, "x.at")
+                )),
+                b = monthly(&format!("{index} AS m")),
+                retained = sql::count_if("b.customer_id IS NOT NULL"),
+            );
+            (query, [range, range, later, later].to_vec())
+        }
+    };
+    let values = values
+        .into_iter()
+        .flat_map(|r| [r.from.into(), r.to.into()])
+        .collect();
+    Ok(
+        RetentionRow::find_by_statement(sql::statement(backend, &query, values))
+            .all(db)
+            .await?,
+    )
 }

@@ -1,7 +1,7 @@
 //! Small helpers for the hand-written aggregate SQL of the metrics services: the few places
 //! where SQLite and PostgreSQL spell things differently, and binding in the right style.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use sea_orm::{DbBackend, Statement, Value};
 
 use crate::{Error, Result};
@@ -50,6 +50,31 @@ pub fn month(backend: DbBackend, ts: &str) -> String {
         DbBackend::Postgres => format!("to_char({ts} AT TIME ZONE 'UTC', 'YYYY-MM')"),
         _ => format!("strftime('%Y-%m', {ts})"),
     }
+}
+
+/// A month number (`year * 12 + month`, UTC) of a timestamp expression, so that "the next
+/// month" is `+ 1`.
+pub fn month_index(backend: DbBackend, ts: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!(
+            "CAST(EXTRACT(YEAR FROM {ts} AT TIME ZONE 'UTC') * 12 + EXTRACT(MONTH FROM {ts} AT TIME ZONE 'UTC') AS INTEGER)"
+        ),
+        _ => format!(
+            "(CAST(strftime('%Y', {ts}) AS INTEGER) * 12 + CAST(strftime('%m', {ts}) AS INTEGER))"
+        ),
+    }
+}
+
+/// The first instant of the month `months` after the month holding the instant just before
+/// `end` (so `month_start(1 Oct, 1)` is 1 Oct, the start of the month after September).
+pub fn month_start(end: DateTime<Utc>, months: u32) -> DateTime<Utc> {
+    let last = end - chrono::Duration::nanoseconds(1);
+    let first = last
+        .date_naive()
+        .with_day(1)
+        .and_then(|d| d.checked_add_months(chrono::Months::new(months)))
+        .unwrap_or(last.date_naive());
+    first.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
 /// An average as a double on both backends (PostgreSQL's AVG is NUMERIC).

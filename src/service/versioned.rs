@@ -1,12 +1,13 @@
 //! Optimistic locking: an update names the version it read; if the row moved on meanwhile the
-//! write is refused with `CONFLICT` instead of silently overwriting someone else's change.
+//! write is refused with `CONFLICT` (`STALE_VERSION`) instead of silently overwriting someone
+//! else's change.
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     sea_query::{Expr, ExprTrait},
 };
 
-use crate::{Error, Result};
+use crate::{Conflict, Error, Result};
 
 /// Applies `changes` to row `id` only if its version is still `expected`, bumping the version.
 /// The caller has already checked that the row exists inside its scope.
@@ -17,7 +18,7 @@ pub async fn update<E, A>(
     version_col: E::Column,
     id: i32,
     expected: i32,
-    what: &str,
+    what: &'static str,
 ) -> Result<()>
 where
     E: EntityTrait,
@@ -29,22 +30,23 @@ where
         .filter(id_col.eq(id))
         .filter(version_col.eq(expected))
         .exec(db)
-        .await
-        .map_err(|e| {
-            unique_violation(e, "another record already has one of these unique values")
-        })?;
+        .await?;
     if result.rows_affected == 0 {
-        return Err(Error::Conflict(format!(
-            "{what} {id} has changed since version {expected}: reload it and try again"
-        )));
+        return Err(stale(what, id, expected));
     }
     Ok(())
 }
 
-/// Maps a unique-constraint violation to `CONFLICT` with `message`; other errors pass through.
-pub fn unique_violation(err: sea_orm::DbErr, message: &str) -> Error {
-    match err.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Error::Conflict(message.to_owned()),
-        _ => err.into(),
+/// The answer to an update that named a version the row has moved on from.
+pub fn stale(what: &'static str, id: i32, expected: i32) -> Error {
+    Error::Conflict(Conflict::StaleVersion { what, id, expected })
+}
+
+/// Names a uniqueness failure: a generic [`Conflict::Duplicate`] becomes `conflict`; every
+/// other error passes through unchanged.
+pub fn duplicate_as<E: Into<Error>>(conflict: Conflict) -> impl Fn(E) -> Error {
+    move |err| match err.into() {
+        Error::Conflict(Conflict::Duplicate) => Error::Conflict(conflict.clone()),
+        other => other,
     }
 }

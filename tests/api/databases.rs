@@ -95,7 +95,8 @@ impl Drop for TestDatabase {
 }
 
 fn remove_sqlite_file(path: &Path) {
-    for suffix in ["", "-wal", "-shm", "-journal"] {
+    // The dev-mode secret file sits beside the database too (`crm-gateway token` creates it).
+    for suffix in ["", "-wal", "-shm", "-journal", ".jwt-secret"] {
         let mut file = path.as_os_str().to_owned();
         file.push(suffix);
         std::fs::remove_file(&file).ok();

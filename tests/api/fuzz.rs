@@ -437,7 +437,7 @@ async fn send(app: &TestApp, case: &Case, token: Option<&str>) -> (StatusCode, V
         Body::from(body.to_string())
     };
     let (status, _, json) = app.send(request.body(body).expect("request")).await;
-    (status, json)
+    (status, without_request_ids(json))
 }
 
 /// The same-length misspelling the indistinguishability check swaps in.

@@ -105,11 +105,16 @@ impl TestApp {
         let mut config = Config::with_database(database.url.clone());
         config.jwt_secret = Some(SECRET.to_owned());
         config.db_max_connections = 5;
+        // Rate limits off unless a test asks for them (the binary's defaults have them on).
+        config.ops = crm_gateway::ops::OpsConfig::unlimited();
         tweak(&mut config);
-        let mut db =
-            crm_gateway::db::connect_and_migrate(&config.database_url, config.db_max_connections)
-                .await
-                .expect("connect and migrate");
+        let mut db = crm_gateway::db::connect_with(
+            &config.database_url,
+            config.db_max_connections,
+            config.ops.db_acquire_timeout(),
+        )
+        .await
+        .expect("connect and migrate");
         let selects = Arc::new(AtomicUsize::new(0));
         let counter = selects.clone();
         db.set_metric_callback(move |info| {
@@ -144,6 +149,7 @@ impl TestApp {
         let (state, _audit_writer) = AppState::new(db.clone(), verifier, limits)
             .await
             .expect("state");
+        let state = state.configure(&config.ops).expect("operations settings");
         Self {
             selects,
             router: router(state, &config),
@@ -296,4 +302,16 @@ pub async fn department_id(app: &TestApp, name: &str) -> String {
         .find(|d| d["name"] == name)
         .map(|d| d["id"].as_str().unwrap().to_owned())
         .unwrap()
+}
+
+/// The body without `extensions.requestId` (unique per request), for comparing two answers.
+pub fn without_request_ids(mut body: Value) -> Value {
+    if let Some(errors) = body["errors"].as_array_mut() {
+        for error in errors {
+            if let Some(extensions) = error["extensions"].as_object_mut() {
+                extensions.remove("requestId");
+            }
+        }
+    }
+    body
 }

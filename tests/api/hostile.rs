@@ -96,11 +96,11 @@ async fn assert_like_misspelt(
     token: Option<&str>,
 ) {
     let missing = misspell(hidden);
-    let with_hidden = app.gql_vars(doc, vars.clone(), token).await;
+    let with_hidden = without_request_ids(app.gql_vars(doc, vars.clone(), token).await);
     let other_doc = doc.replace(hidden, &missing);
     let other_vars: Value =
         serde_json::from_str(&vars.to_string().replace(hidden, &missing)).unwrap();
-    let with_missing = app.gql_vars(&other_doc, other_vars, token).await;
+    let with_missing = without_request_ids(app.gql_vars(&other_doc, other_vars, token).await);
     assert!(with_hidden.get("data").is_none(), "{doc}: {with_hidden}");
     let code = first_code(&with_hidden);
     assert!(

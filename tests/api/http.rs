@@ -92,7 +92,7 @@ both_backends! {
             ("{ products(first: -1) { totalCount } }", "first"),
             ("{ products(first: 2, last: 2) { totalCount } }", "first"),
             ("{ products(after: \"garbage\") { totalCount } }", "after"),
-            ("{ customers(first: 1) { edges { node { interactions(first: 1000) { id } } } } }", "first"),
+            ("{ customers(first: 1) { edges { node { interactions(first: 1000) { nodes { id } } } } } }", "first"),
         ] {
             let body = app.gql(query, Some(&token)).await;
             assert_eq!(first_code(&body), "BAD_USER_INPUT", "{query}: {body}");
@@ -104,11 +104,11 @@ both_backends! {
         let app = TestApp::seeded(backend).await;
         let mut query = String::from("{ customers { edges { node { ");
         for _ in 0..8 {
-            query.push_str("interactions { customer { ");
+            query.push_str("interactions { nodes { customer { ");
         }
         query.push_str("id");
         for _ in 0..8 {
-            query.push_str(" } }");
+            query.push_str(" } } }");
         }
         query.push_str(" } } } }");
         let body = app.gql(&query, Some(&app.employee())).await;
@@ -127,7 +127,7 @@ both_backends! {
         assert!(first_message(&body).contains("complex"), "{body}");
         assert_eq!(count, 0, "nothing ran");
         // A generous but honest front-end query still fits.
-        app.data("{ customers(first: 100) { totalCount edges { cursor node { id name email segment status lifetimeValue interactions(first: 5) { id subject status department { name } } } } } }", Some(&app.employee())).await;
+        app.data("{ customers(first: 100) { totalCount edges { cursor node { id name email segment status lifetimeValue interactions(first: 5) { edges { node { id subject status department { name } } } } } } } }", Some(&app.employee())).await;
     }
 
     async fn unknown_routes_answer_json_404(backend) {

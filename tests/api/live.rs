@@ -15,7 +15,7 @@ use crate::helpers::*;
 
 pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-const SUBSCRIBE: &str =
+pub(crate) const SUBSCRIBE: &str =
     "subscription { interactionChanged { change interaction { id subject customer { id } } } }";
 
 /// Connects, sends `connection_init` with the token, and returns the socket and the first reply.
@@ -71,7 +71,7 @@ pub(crate) async fn next(ws: &mut Ws) -> Value {
     }
 }
 
-fn open(department: &str, subject: &str) -> String {
+pub(crate) fn open(department: &str, subject: &str) -> String {
     format!(
         r#"mutation {{ openInteraction(input: {{departmentId: "{department}", channel: CHAT, kind: INQUIRY, subject: "{subject}", summary: "Hello"}}) {{ id version }} }}"#
     )

@@ -443,6 +443,36 @@ both_backends! {
         approx(&group(&data["month"], "2026-03")["revenue"], 150.0);
     }
 
+    async fn retention_is_defined_for_every_grouping_once_the_following_period_is_over(backend) {
+        let app = TestApp::empty(backend).await;
+        let c = build(&app.db).await;
+        let manager = app.token(Role::Manager, c.care_agent);
+        let fields = "group activeCustomers retainedCustomers retentionPercent";
+        let data = app.data(&format!("{{
+            dept: externalSatisfaction({RANGE}, groupBy: DEPARTMENT) {{ {fields} }}
+            chan: externalSatisfaction({RANGE}, groupBy: CHANNEL) {{ {fields} }}
+            month: externalSatisfaction(range: {{from: \"2026-03-01T00:00:00Z\", to: \"2026-05-01T00:00:00Z\"}}, groupBy: MONTH) {{ {fields} }}
+            open: externalSatisfaction(range: {{from: \"2026-03-01T00:00:00Z\", to: \"2030-01-01T00:00:00Z\"}}) {{ {fields} }} }}"), Some(&manager)).await;
+
+        // Care served ada, bob and cyd in March; only ada came back in April.
+        let care = group(&data["dept"], "Care");
+        assert_eq!((care["activeCustomers"].as_i64(), care["retainedCustomers"].as_i64()), (Some(3), Some(1)));
+        approx(&care["retentionPercent"], 100.0 / 3.0);
+        // By channel: ada phoned (and came back); bob and cyd e-mailed, bob also chatted.
+        approx(&group(&data["chan"], "PHONE")["retentionPercent"], 100.0);
+        approx(&group(&data["chan"], "EMAIL")["retentionPercent"], 0.0);
+        assert_eq!(group(&data["chan"], "EMAIL")["activeCustomers"], 2);
+        approx(&group(&data["chan"], "CHAT")["retentionPercent"], 0.0);
+        // By month: March's customers again in April; April's (ada) again in May: nobody.
+        approx(&group(&data["month"], "2026-03")["retentionPercent"], 100.0 / 3.0);
+        assert_eq!(group(&data["month"], "2026-04")["activeCustomers"], 1);
+        approx(&group(&data["month"], "2026-04")["retentionPercent"], 0.0);
+        // A period that has not ended yet: who comes back is not known.
+        let open = &data["open"][0];
+        assert_eq!(open["activeCustomers"], 3);
+        assert_eq!((&open["retainedCustomers"], &open["retentionPercent"]), (&Value::Null, &Value::Null));
+    }
+
     async fn service_levels_match_the_worked_example(backend) {
         let app = TestApp::empty(backend).await;
         let c = build(&app.db).await;
@@ -555,8 +585,8 @@ both_backends! {
             let body = app.gql(&query, Some(&client)).await;
             assert_eq!(first_code(&body), "GRAPHQL_VALIDATION_FAILED", "{query}: {body}");
         }
-        let data = app.data("{ viewer { customer { name interactions { satisfaction nps } } } }", Some(&client)).await;
+        let data = app.data("{ viewer { customer { name interactions { nodes { satisfaction nps } } } } }", Some(&client)).await;
         assert_eq!(data["viewer"]["customer"]["name"], "Ada");
-        assert_eq!(data["viewer"]["customer"]["interactions"].as_array().unwrap().len(), 2);
+        assert_eq!(data["viewer"]["customer"]["interactions"]["nodes"].as_array().unwrap().len(), 2);
     }
 }

@@ -19,7 +19,7 @@ both_backends! {
         let app = TestApp::seeded_with(backend, |c| c.loader_batch_delay_ms = 50).await;
         let token = app.employee();
         let query = |n: usize| format!(
-            "{{ customers(first: {n}) {{ edges {{ node {{ id interactions(first: 5) {{ id department {{ name }} handler {{ name }} }} }} }} }} }}"
+            "{{ customers(first: {n}) {{ edges {{ node {{ id interactions(first: 5) {{ edges {{ cursor node {{ id department {{ name }} handler {{ name }} }} }} }} }} }} }} }}"
         );
         // The token's subject is looked up once, then cached: not part of what is measured.
         app.data("{ viewer { role } }", Some(&token)).await;
@@ -27,7 +27,7 @@ both_backends! {
         assert!(body.get("errors").is_none(), "{body}");
         let (large, body) = app.count_selects(app.gql(&query(50), Some(&token))).await;
         assert!(body.get("errors").is_none(), "{body}");
-        let rows: usize = nodes(&body["data"]["customers"]).iter().map(|c| c["interactions"].as_array().unwrap().len()).sum();
+        let rows: usize = nodes(&body["data"]["customers"]).iter().map(|c| nodes(&c["interactions"]).len()).sum();
         assert!(rows > 50, "the large query really loads many interactions ({rows})");
         assert_eq!(small, large, "statements must not grow with the page size");
         assert!(large <= 5, "customers + interactions + departments + handlers: {large}");
@@ -142,8 +142,8 @@ both_backends! {
 
     async fn a_customers_timeline_merges_interactions_purchases_and_ratings(backend) {
         let app = TestApp::seeded(backend).await;
-        let data = app.data("{ viewer { customer { timeline(first: 30) { at kind interaction { id } purchase { id } } } } }", Some(&app.client())).await;
-        let entries = data["viewer"]["customer"]["timeline"].as_array().unwrap().clone();
+        let data = app.data("{ viewer { customer { timeline(first: 30) { nodes { at kind interaction { id } purchase { id } } } } } }", Some(&app.client())).await;
+        let entries = data["viewer"]["customer"]["timeline"]["nodes"].as_array().unwrap().clone();
         assert!(!entries.is_empty());
         let times: Vec<&str> = entries.iter().map(|e| e["at"].as_str().unwrap()).collect();
         assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
@@ -157,10 +157,10 @@ both_backends! {
 
     async fn a_departments_queue_lists_open_work_oldest_first(backend) {
         let app = TestApp::seeded(backend).await;
-        let data = app.data("{ departments { edges { node { name queue(first: 50) { status openedAt slaBreached } } } } }", Some(&app.employee())).await;
+        let data = app.data("{ departments { edges { node { name queue(first: 50) { nodes { status openedAt slaBreached } } } } } }", Some(&app.employee())).await;
         let mut total = 0;
         for dept in nodes(&data["departments"]) {
-            let queue = dept["queue"].as_array().unwrap();
+            let queue = dept["queue"]["nodes"].as_array().unwrap();
             total += queue.len();
             assert!(queue.iter().all(|i| i["status"] == "OPEN" || i["status"] == "IN_PROGRESS"));
             let times: Vec<&str> = queue.iter().map(|i| i["openedAt"].as_str().unwrap()).collect();

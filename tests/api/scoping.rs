@@ -53,17 +53,17 @@ both_backends! {
         let app = TestApp::seeded(backend).await;
         let me = app.ids().client.to_string();
         let data = app.data(
-            "{ viewer { customer { interactions(first: 50) { customer { id } department { name servesExternal } } purchases { customer { id } product { name } } } } }",
+            "{ viewer { customer { interactions(first: 50) { nodes { customer { id } department { name servesExternal } } } purchases { nodes { customer { id } product { name } } } } } }",
             Some(&app.client()),
         ).await;
         let customer = &data["viewer"]["customer"];
-        for interaction in customer["interactions"].as_array().unwrap() {
+        for interaction in customer["interactions"]["nodes"].as_array().unwrap() {
             assert_eq!(interaction["customer"]["id"], me.as_str());
             // Departments the client can see are customer-facing (or hidden as null).
             let dept = &interaction["department"];
             assert!(dept.is_null() || dept["servesExternal"] == true, "{dept}");
         }
-        for purchase in customer["purchases"].as_array().unwrap() {
+        for purchase in customer["purchases"]["nodes"].as_array().unwrap() {
             assert_eq!(purchase["customer"]["id"], me.as_str());
         }
         let departments = app.data("{ departments(first: 100) { edges { node { servesExternal } } } }", Some(&app.client())).await;
@@ -76,14 +76,15 @@ both_backends! {
         let app = TestApp::seeded(backend).await;
         let data = app.data(
             "{ customers { totalCount } internal: customers(filter: {kind: INTERNAL}) { totalCount }
-               departments(first: 100) { edges { node { name members { name } serviceAgreements { service provider { name } consumer { name } } } } }
+               departments(first: 100) { edges { node { name members { totalCount nodes { name } } serviceAgreements { service provider { name } consumer { name } } } } }
                knowledgeArticles(first: 100) { totalCount } }",
             Some(&app.employee()),
         ).await;
         assert!(data["customers"]["totalCount"].as_i64().unwrap() >= 65);
         assert!(data["internal"]["totalCount"].as_i64().unwrap() >= 25);
         let it = nodes(&data["departments"]).into_iter().find(|d| d["name"] == "IT Support").unwrap();
-        assert!(it["members"].as_array().unwrap().len() >= 3);
+        assert!(it["members"]["nodes"].as_array().unwrap().len() >= 3);
+        assert_eq!(it["members"]["totalCount"].as_u64().unwrap() as usize, it["members"]["nodes"].as_array().unwrap().len());
         assert!(it["serviceAgreements"].as_array().unwrap().iter().any(|a| a["service"] == "Phone system repair"));
         assert_eq!(data["knowledgeArticles"]["totalCount"], 12);
     }

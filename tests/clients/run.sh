@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the gateway on a fresh SQLite file with the demo seed and drives it with real clients
-# (tests/clients/check.mjs). Used by .ci/run after the Rust test suite.
+# (tests/clients/check.mjs, pagination.mjs). Used by .ci/run after the Rust test suite.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -28,3 +28,7 @@ if [ "$ready" != yes ]; then
   exit 1
 fi
 GATEWAY_URL="http://127.0.0.1:$port" node "$here/check.mjs"
+# Nested connections paged by Apollo (fetchMore) and Relay (usePaginationFragment; relay-compiler
+# builds its artifacts from schema.graphql first).
+(cd "$here" && npm run --silent relay)
+GATEWAY_URL="http://127.0.0.1:$port" node "$here/pagination.mjs"

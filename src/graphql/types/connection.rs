@@ -1,4 +1,5 @@
-//! Relay connections over service pages.
+//! Relay connections over service pages, top-level and nested alike: the same
+//! `InteractionConnection` is a root list and a customer's interactions.
 
 use async_graphql::{
     Object, OutputType,
@@ -9,6 +10,9 @@ use crate::{
     Result,
     service::page::{Page, TotalCount},
 };
+
+/// A connection with a `totalCount`.
+pub type Conn<N> = Connection<String, N, Totals>;
 
 /// Extra connection fields: the size of the whole filtered set, counted only when asked.
 pub struct Totals(TotalCount);
@@ -22,12 +26,26 @@ impl Totals {
 }
 
 /// Builds a connection from a page, wrapping each row into its output type.
-pub fn connection<M, N>(page: Page<M>, wrap: fn(M) -> N) -> Connection<String, N, Totals>
+pub fn connection<M, N>(page: Page<M>, wrap: impl Fn(M) -> N) -> Conn<N>
 where
     N: OutputType,
 {
     let mut conn =
         Connection::with_additional_fields(page.has_previous, page.has_next, Totals(page.total));
+    conn.edges.extend(
+        page.items
+            .into_iter()
+            .map(|(cursor, row)| Edge::new(cursor, wrap(row))),
+    );
+    conn
+}
+
+/// Builds a connection without a `totalCount` (for lists that do not count themselves).
+pub fn plain_connection<M, N>(page: Page<M>, wrap: impl Fn(M) -> N) -> Connection<String, N>
+where
+    N: OutputType,
+{
+    let mut conn = Connection::new(page.has_previous, page.has_next);
     conn.edges.extend(
         page.items
             .into_iter()

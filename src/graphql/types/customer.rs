@@ -1,14 +1,14 @@
 //! `Customer`: one type for internal and external customers.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, Object, connection::Connection};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::customer;
 
 use super::{
-    ChurnRisk, CustomerKind, CustomerStatus, Department, Interaction, Purchase, Segment,
-    TimelineEntry, money, nested_limit,
+    ChurnRisk, Conn, CustomerKind, CustomerStatus, Department, Interaction, Purchase, Segment,
+    TimelineEntry, connection, money, plain_connection,
 };
-use crate::{Result, graphql::context::loaders, service::timeline};
+use crate::{Result, graphql::context::loaders};
 
 /// A customer of the company, internal (employee, owner, partner…) or external.
 pub struct Customer(pub customer::Model);
@@ -93,20 +93,21 @@ impl Customer {
         };
         Ok(loaders(ctx)?.department.load_one(id).await?.map(Department))
     }
-    /// This customer's most recent interactions, newest first.
+    /// This customer's interactions, newest first.
     #[graphql(complexity = "crate::graphql::nested_cost(first, child_complexity)")]
     async fn interactions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 10, desc = "How many, at most 100.")] first: i32,
-    ) -> Result<Vec<Interaction>> {
-        let key = (self.0.id, nested_limit(first)?);
-        let rows = loaders(ctx)?.interactions_of_customer.load_one(key).await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(Interaction)
-            .collect())
+        #[graphql(default = 10, desc = "How many, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Rows after this cursor (taken from this same list).")] after: Option<
+            String,
+        >,
+    ) -> Result<Conn<Interaction>> {
+        let page = loaders(ctx)?
+            .interactions_of_customer
+            .page(self.0.id, first.unwrap_or(10), after.as_deref())
+            .await?;
+        Ok(connection(page, Interaction))
     }
     /// Interactions this employee handles, newest first.
     #[graphql(
@@ -116,48 +117,47 @@ impl Customer {
     async fn handled_interactions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 10, desc = "How many, at most 100.")] first: i32,
-    ) -> Result<Vec<Interaction>> {
-        let key = (self.0.id, nested_limit(first)?);
-        let rows = loaders(ctx)?.interactions_of_handler.load_one(key).await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(Interaction)
-            .collect())
+        #[graphql(default = 10, desc = "How many, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Rows after this cursor (taken from this same list).")] after: Option<
+            String,
+        >,
+    ) -> Result<Conn<Interaction>> {
+        let page = loaders(ctx)?
+            .interactions_of_handler
+            .page(self.0.id, first.unwrap_or(10), after.as_deref())
+            .await?;
+        Ok(connection(page, Interaction))
     }
-    /// This customer's most recent purchases, newest first.
+    /// This customer's purchases, newest first.
     #[graphql(complexity = "crate::graphql::nested_cost(first, child_complexity)")]
     async fn purchases(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 10, desc = "How many, at most 100.")] first: i32,
-    ) -> Result<Vec<Purchase>> {
-        let key = (self.0.id, nested_limit(first)?);
-        let rows = loaders(ctx)?.purchases_of_customer.load_one(key).await?;
-        Ok(rows.unwrap_or_default().into_iter().map(Purchase).collect())
+        #[graphql(default = 10, desc = "How many, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Rows after this cursor (taken from this same list).")] after: Option<
+            String,
+        >,
+    ) -> Result<Conn<Purchase>> {
+        let page = loaders(ctx)?
+            .purchases_of_customer
+            .page(self.0.id, first.unwrap_or(10), after.as_deref())
+            .await?;
+        Ok(connection(page, Purchase))
     }
-    /// Interactions, purchases and ratings in one story, newest first.
+    /// Interactions opened, purchases made and ratings given, in one story, newest first.
     #[graphql(complexity = "crate::graphql::nested_cost(first, child_complexity)")]
     async fn timeline(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20, desc = "How many entries, at most 100.")] first: i32,
-    ) -> Result<Vec<TimelineEntry>> {
-        let limit = nested_limit(first)?;
-        let loaders = loaders(ctx)?;
-        let key = (self.0.id, limit);
-        let (interactions, purchases) = futures_util::try_join!(
-            loaders.interactions_of_customer.load_one(key),
-            loaders.purchases_of_customer.load_one(key),
-        )?;
-        Ok(timeline::merge(
-            interactions.unwrap_or_default(),
-            purchases.unwrap_or_default(),
-            limit as usize,
-        )
-        .into_iter()
-        .map(TimelineEntry)
-        .collect())
+        #[graphql(default = 20, desc = "How many, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Rows after this cursor (taken from this same list).")] after: Option<
+            String,
+        >,
+    ) -> Result<Connection<String, TimelineEntry>> {
+        let page = loaders(ctx)?
+            .timeline
+            .page(self.0.id, first.unwrap_or(20), after.as_deref())
+            .await?;
+        Ok(plain_connection(page, TimelineEntry))
     }
 }

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Object};
 use entity::department;
 
-use super::{Customer, Interaction, ServiceAgreement, money, nested_limit};
+use super::{Conn, Customer, Interaction, ServiceAgreement, connection, money};
 use crate::{Result, graphql::context::loaders};
 
 /// A department of the company.
@@ -83,10 +83,23 @@ impl Department {
         Ok(loaders(ctx)?.customer.load_one(id).await?.map(Customer))
     }
     /// The employees working in it, by name.
-    #[graphql(visible = "crate::policy::visible::internal")]
-    async fn members(&self, ctx: &Context<'_>) -> Result<Vec<Customer>> {
-        let rows = loaders(ctx)?.members.load_one(self.0.id).await?;
-        Ok(rows.unwrap_or_default().into_iter().map(Customer).collect())
+    #[graphql(
+        complexity = "crate::graphql::nested_cost(first, child_complexity)",
+        visible = "crate::policy::visible::internal"
+    )]
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "How many, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Rows after this cursor (taken from this same list).")] after: Option<
+            String,
+        >,
+    ) -> Result<Conn<Customer>> {
+        let page = loaders(ctx)?
+            .members
+            .page(self.0.id, first.unwrap_or(20), after.as_deref())
+            .await?;
+        Ok(connection(page, Customer))
     }
     /// Departments this one provides services to (its internal customers).
     #[graphql(visible = "crate::policy::visible::internal")]
@@ -117,15 +130,16 @@ impl Department {
     async fn queue(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20, desc = "How many, at most 100.")] first: i32,
-    ) -> Result<Vec<Interaction>> {
-        let key = (self.0.id, nested_limit(first)?);
-        let rows = loaders(ctx)?.queue.load_one(key).await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(Interaction)
-            .collect())
+        #[graphql(default = 20, desc = "How many, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Rows after this cursor (taken from this same list).")] after: Option<
+            String,
+        >,
+    ) -> Result<Conn<Interaction>> {
+        let page = loaders(ctx)?
+            .queue
+            .page(self.0.id, first.unwrap_or(20), after.as_deref())
+            .await?;
+        Ok(connection(page, Interaction))
     }
     /// Yearly budget, in currency units.
     #[graphql(visible = "crate::policy::visible::manager")]
@@ -142,7 +156,7 @@ impl Department {
             .map(ServiceAgreement)
             .collect())
     }
-    /// Its most recent interactions, newest first.
+    /// Its interactions, newest first.
     #[graphql(
         complexity = "crate::graphql::nested_cost(first, child_complexity)",
         visible = "crate::policy::visible::internal"
@@ -150,17 +164,15 @@ impl Department {
     async fn interactions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 10, desc = "How many, at most 100.")] first: i32,
-    ) -> Result<Vec<Interaction>> {
-        let key = (self.0.id, nested_limit(first)?);
-        let rows = loaders(ctx)?
+        #[graphql(default = 10, desc = "How many, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Rows after this cursor (taken from this same list).")] after: Option<
+            String,
+        >,
+    ) -> Result<Conn<Interaction>> {
+        let page = loaders(ctx)?
             .interactions_of_department
-            .load_one(key)
+            .page(self.0.id, first.unwrap_or(10), after.as_deref())
             .await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(Interaction)
-            .collect())
+        Ok(connection(page, Interaction))
     }
 }

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use entity::interaction;
 
 use super::{
-    Channel, Customer, Department, InteractionKind, InteractionMessage, InteractionStatus,
-    nested_limit,
+    Channel, Conn, Customer, Department, InteractionKind, InteractionMessage, InteractionStatus,
+    connection,
 };
 use crate::{Result, graphql::context::loaders};
 
@@ -121,15 +121,16 @@ impl Interaction {
     async fn caused(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20, desc = "How many, at most 100.")] first: i32,
-    ) -> Result<Vec<Interaction>> {
-        let key = (self.0.id, nested_limit(first)?);
-        let rows = loaders(ctx)?.interactions_caused_by.load_one(key).await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(Interaction)
-            .collect())
+        #[graphql(default = 20, desc = "How many, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Rows after this cursor (taken from this same list).")] after: Option<
+            String,
+        >,
+    ) -> Result<Conn<Interaction>> {
+        let page = loaders(ctx)?
+            .interactions_caused_by
+            .page(self.0.id, first.unwrap_or(20), after.as_deref())
+            .await?;
+        Ok(connection(page, Interaction))
     }
     /// The external interactions and customers this (internal) incident touched.
     #[graphql(visible = "crate::policy::visible::internal")]
@@ -141,15 +142,23 @@ impl Interaction {
         ))
     }
     /// The messages of the conversation you may read, oldest first.
-    async fn messages(&self, ctx: &Context<'_>) -> Result<Vec<InteractionMessage>> {
-        let rows = loaders(ctx)?.messages.load_one(self.0.id).await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(|row| InteractionMessage {
-                row,
-                customer_id: self.0.customer_id,
-            })
-            .collect())
+    #[graphql(complexity = "crate::graphql::nested_cost(first, child_complexity)")]
+    async fn messages(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "How many, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Rows after this cursor (taken from this same list).")] after: Option<
+            String,
+        >,
+    ) -> Result<Conn<InteractionMessage>> {
+        let customer_id = self.0.customer_id;
+        let page = loaders(ctx)?
+            .messages
+            .page(self.0.id, first.unwrap_or(20), after.as_deref())
+            .await?;
+        Ok(connection(page, |row| InteractionMessage {
+            row,
+            customer_id,
+        }))
     }
 }

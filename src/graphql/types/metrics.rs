@@ -107,7 +107,8 @@ impl ExternalSatisfaction {
     async fn csat_responses(&self) -> i64 {
         self.0.csat_responses
     }
-    /// Mean hours from opening to the company's first public reply.
+    /// Mean hours from opening to the company's first public reply, over interactions that
+    /// got one; null when none in the group did.
     async fn mean_first_response_hours(&self) -> Option<f64> {
         self.0.mean_first_response_hours
     }
@@ -124,15 +125,18 @@ impl ExternalSatisfaction {
     async fn purchases(&self) -> Option<i64> {
         self.0.purchases
     }
-    /// Customers active in the range (overall and by segment only).
+    /// Customers active in the group's period: an interaction or a purchase in the range (by
+    /// segment, overall), in that month (by month), or an interaction with that department or
+    /// through that channel in the range (by department or channel).
     async fn active_customers(&self) -> Option<i64> {
         self.0.active_customers
     }
-    /// Of those, customers active again in the following period of equal length.
+    /// Of those, customers active again in the following period: the next month for a month,
+    /// else the period of equal length after the range. Null until that period is over.
     async fn retained_customers(&self) -> Option<i64> {
         self.0.retained_customers
     }
-    /// % of active customers retained.
+    /// % of active customers retained; null until the following period is over.
     async fn retention_percent(&self) -> Option<f64> {
         self.0.retention_percent()
     }

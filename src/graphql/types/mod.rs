@@ -1,6 +1,6 @@
 //! GraphQL output types. Each wraps a stored model and maps it field by field, so renaming a
 //! column never changes `schema.graphql` by accident. Internal-only fields carry
-//! `visible = "crate::policy::visible::…"`; the guard in `graphql::visibility` enforces the same.
+//! `visible = "crate::policy::visible::…"`; the guard in `graphql::guard` enforces the same.
 
 mod access;
 mod agreement;
@@ -23,7 +23,7 @@ pub use access::{Access, RowScopeInfo, TypeAccess, ViewerInfo};
 pub use agreement::ServiceAgreement;
 pub use article::KnowledgeArticle;
 pub use audit::AccessAuditEntry;
-pub use connection::{Totals, connection};
+pub use connection::{Conn, Totals, connection, plain_connection};
 pub use customer::Customer;
 pub use department::Department;
 pub use enums::*;
@@ -56,19 +56,4 @@ pub(crate) fn parse_id(field: &str, id: &ID) -> Result<i32> {
         .ok()
         .filter(|id| *id > 0)
         .ok_or_else(|| Error::bad_input(field, "is not a valid id"))
-}
-
-/// Validates the size of a nested list.
-pub(crate) fn nested_limit(first: i32) -> Result<u64> {
-    if (0..=crate::service::page::MAX_PAGE_SIZE).contains(&first) {
-        Ok(first as u64)
-    } else {
-        Err(Error::bad_input(
-            "first",
-            format!(
-                "must be between 0 and {}",
-                crate::service::page::MAX_PAGE_SIZE
-            ),
-        ))
-    }
 }

@@ -1,0 +1,192 @@
+//! Nested lists are Relay connections: walking one page by page with `first`/`after` visits
+//! exactly the rows of one big page, in order; a cursor fits only the list, parent and
+//! ordering it came from; and the first pages of a whole nesting level cost one statement.
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+/// A node's identity for comparisons: its id, or (kind, time, target) for timeline entries.
+fn identity(node: &Value) -> String {
+    match node.get("id") {
+        Some(id) => id.to_string(),
+        None => node.to_string(),
+    }
+}
+
+/// Reads the connection at `path` of `data`.
+fn at<'a>(data: &'a Value, path: &[&str]) -> &'a Value {
+    path.iter().fold(data, |v, key| &v[key])
+}
+
+/// Walks the nested connection that `query(args)` selects at `path`, `size` rows at a time,
+/// and checks it against one page of 100 and the list's `totalCount`. Returns the rows.
+async fn walk(
+    app: &TestApp,
+    token: &str,
+    query: &dyn Fn(&str) -> String,
+    path: &[&str],
+    size: usize,
+) -> Vec<String> {
+    let big = app.data(&query("first: 100"), Some(token)).await;
+    let big = at(&big, path);
+    let expected: Vec<String> = nodes(big).iter().map(identity).collect();
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let args = match &after {
+            None => format!("first: {size}"),
+            Some(c) => format!("first: {size}, after: \"{c}\""),
+        };
+        let data = app.data(&query(&args), Some(token)).await;
+        let conn = at(&data, path);
+        let page: Vec<String> = nodes(conn).iter().map(identity).collect();
+        let edges = conn["edges"].as_array().unwrap();
+        assert!(page.len() <= size);
+        assert_eq!(conn["pageInfo"]["hasPreviousPage"], after.is_some());
+        if let Some(last) = edges.last() {
+            assert_eq!(conn["pageInfo"]["endCursor"], last["cursor"]);
+            assert_eq!(conn["pageInfo"]["startCursor"], edges[0]["cursor"]);
+        }
+        seen.extend(page);
+        assert!(seen.len() <= 1000, "no endless walk");
+        if conn["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = conn["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+    if let Some(total) = big["totalCount"].as_u64() {
+        assert_eq!(
+            seen.len() as u64,
+            total,
+            "{path:?}: the walk visits totalCount rows"
+        );
+    }
+    assert_eq!(
+        seen[..expected.len()],
+        expected[..],
+        "{path:?}: pages of {size} read the rows of one page"
+    );
+    assert_eq!(big["pageInfo"]["hasNextPage"], seen.len() > expected.len());
+    let unique: std::collections::HashSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "{path:?}: no row twice");
+    seen
+}
+
+const PAGE: &str = "totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id } }";
+const TIMELINE: &str = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { kind at interaction { id } purchase { id } } }";
+
+/// The id of the row of the root connection `list` (read with `args`) whose nested `field`
+/// has the most rows.
+async fn busiest(app: &TestApp, token: &str, list: &str, args: &str, field: &str) -> String {
+    let data = app
+        .data(&format!("{{ {list}(first: 50{args}) {{ edges {{ node {{ id {field}(first: 1) {{ totalCount }} }} }} }} }}"), Some(token))
+        .await;
+    nodes(&data[list])
+        .into_iter()
+        .max_by_key(|n| n[field]["totalCount"].as_u64().unwrap())
+        .map(|n| n["id"].as_str().unwrap().to_owned())
+        .unwrap()
+}
+
+both_backends! {
+    async fn every_nested_list_walks_page_by_page(backend) {
+        let app = TestApp::seeded(backend).await;
+        let token = app.manager();
+        let customer = busiest(&app, &token, "customers", "", "interactions").await;
+        for field in ["interactions", "purchases"] {
+            let customer = busiest(&app, &token, "customers", "", field).await;
+            let rows = walk(&app, &token, &|args| format!("{{ customer(id: \"{customer}\") {{ {field}({args}) {{ {PAGE} }} }} }}"), &["customer", field], 3).await;
+            assert!(rows.len() > 3, "{field}: more than one page ({rows:?})");
+        }
+        let rows = walk(&app, &token, &|args| format!("{{ customer(id: \"{customer}\") {{ timeline({args}) {{ {TIMELINE} }} }} }}"), &["customer", "timeline"], 4).await;
+        assert!(rows.len() > 4);
+        let handler = busiest(&app, &token, "customers", "", "handledInteractions").await;
+        walk(&app, &token, &|args| format!("{{ customer(id: \"{handler}\") {{ handledInteractions({args}) {{ {PAGE} }} }} }}"), &["customer", "handledInteractions"], 2).await;
+        for field in ["interactions", "queue", "members"] {
+            let department = busiest(&app, &token, "departments", "", field).await;
+            let rows = walk(&app, &token, &|args| format!("{{ department(id: \"{department}\") {{ {field}({args}) {{ {PAGE} }} }} }}"), &["department", field], 2).await;
+            assert!(rows.len() > 2, "{field}: more than one page");
+        }
+        let incident = busiest(&app, &token, "interactions", ", filter: {kinds: [INCIDENT]}", "caused").await;
+        let rows = walk(&app, &token, &|args| format!("{{ interaction(id: \"{incident}\") {{ caused({args}) {{ {PAGE} }} }} }}"), &["interaction", "caused"], 2).await;
+        assert!(rows.len() > 2, "the outage caused several complaints");
+        for n in 0..5 {
+            app.data(&format!("mutation {{ addReply(interactionId: \"{incident}\", body: \"update {n}\") {{ id }} }}"), Some(&token)).await;
+        }
+        let rows = walk(&app, &token, &|args| format!("{{ interaction(id: \"{incident}\") {{ messages({args}) {{ {PAGE} }} }} }}"), &["interaction", "messages"], 2).await;
+        assert!(rows.len() >= 5);
+    }
+
+    async fn nested_lists_keep_their_order(backend) {
+        let app = TestApp::seeded(backend).await;
+        let token = app.manager();
+        let customer = busiest(&app, &token, "customers", "", "interactions").await;
+        let data = app.data(&format!("{{ customer(id: \"{customer}\") {{
+            interactions(first: 100) {{ nodes {{ openedAt }} }}
+            purchases(first: 100) {{ nodes {{ purchasedAt }} }}
+            timeline(first: 100) {{ nodes {{ at kind }} }} }} }}"), Some(&token)).await;
+        let times = |list: &str, key: &str| -> Vec<String> {
+            data["customer"][list]["nodes"].as_array().unwrap().iter().map(|n| n[key].as_str().unwrap().to_owned()).collect()
+        };
+        for (list, key) in [("interactions", "openedAt"), ("purchases", "purchasedAt"), ("timeline", "at")] {
+            let t = times(list, key);
+            assert!(!t.is_empty());
+            assert!(t.windows(2).all(|w| w[0] >= w[1]), "{list} newest first: {t:?}");
+        }
+        let kinds: Vec<&str> = data["customer"]["timeline"]["nodes"].as_array().unwrap().iter().map(|n| n["kind"].as_str().unwrap()).collect();
+        for kind in ["INTERACTION", "PURCHASE", "RATING"] {
+            assert!(kinds.contains(&kind), "the busiest customer's timeline has a {kind}: {kinds:?}");
+        }
+    }
+
+    async fn a_nested_cursor_fits_only_its_list_and_parent(backend) {
+        let app = TestApp::seeded(backend).await;
+        let token = app.manager();
+        let data = app.data("{ customers(first: 100) { edges { cursor node { id interactions(first: 1) { pageInfo { endCursor } } purchases(first: 1) { pageInfo { endCursor } } } } } }", Some(&token)).await;
+        let customers: Vec<&Value> = data["customers"]["edges"].as_array().unwrap().iter()
+            .filter(|c| c["node"]["interactions"]["pageInfo"]["endCursor"].is_string() && c["node"]["purchases"]["pageInfo"]["endCursor"].is_string())
+            .collect();
+        let (a, b) = (customers[0], customers[1]);
+        let a_interactions = a["node"]["interactions"]["pageInfo"]["endCursor"].as_str().unwrap();
+        let a_purchases = a["node"]["purchases"]["pageInfo"]["endCursor"].as_str().unwrap();
+        let b_id = b["node"]["id"].as_str().unwrap();
+        let a_id = a["node"]["id"].as_str().unwrap();
+        let root = a["cursor"].as_str().unwrap();
+        for query in [
+            format!("{{ customer(id: \"{b_id}\") {{ interactions(after: \"{a_interactions}\") {{ totalCount }} }} }}"),
+            format!("{{ customer(id: \"{a_id}\") {{ purchases(after: \"{a_interactions}\") {{ totalCount }} }} }}"),
+            format!("{{ customer(id: \"{a_id}\") {{ handledInteractions(after: \"{a_interactions}\") {{ totalCount }} }} }}"),
+            format!("{{ customer(id: \"{a_id}\") {{ timeline(after: \"{a_purchases}\") {{ edges {{ cursor }} }} }} }}"),
+            format!("{{ customer(id: \"{a_id}\") {{ interactions(after: \"{root}\") {{ totalCount }} }} }}"),
+            format!("{{ interactions(after: \"{a_interactions}\") {{ totalCount }} }}"),
+            format!("{{ customers(after: \"{a_interactions}\") {{ totalCount }} }}"),
+            format!("{{ customer(id: \"{a_id}\") {{ interactions(after: \"garbage\") {{ totalCount }} }} }}"),
+        ] {
+            let body = app.gql(&query, Some(&token)).await;
+            assert_eq!(first_code(&body), "BAD_USER_INPUT", "{query}: {body}");
+            assert_eq!(body["errors"][0]["extensions"]["field"], "after", "{body}");
+        }
+        // The cursor still works where it came from.
+        app.data(&format!("{{ customer(id: \"{a_id}\") {{ interactions(after: \"{a_interactions}\") {{ totalCount }} }} }}"), Some(&token)).await;
+    }
+
+    async fn first_pages_of_a_nesting_level_cost_one_statement_each(backend) {
+        let app = TestApp::seeded_with(backend, |c| c.loader_batch_delay_ms = 50).await;
+        let token = app.manager();
+        // The token's subject is looked up once, then cached: not part of what is measured.
+        app.data("{ viewer { role } }", Some(&token)).await;
+        let query = |n: usize| format!("{{ customers(first: {n}) {{ edges {{ node {{ id
+            interactions(first: 3) {{ totalCount pageInfo {{ hasNextPage endCursor }} edges {{ cursor node {{ id }} }} }}
+            purchases(first: 2) {{ nodes {{ id }} }}
+            timeline(first: 4) {{ nodes {{ kind at }} }} }} }} }} }}");
+        let (small, body) = app.count_selects(app.gql(&query(3), Some(&token))).await;
+        assert!(body.get("errors").is_none(), "{body}");
+        let (large, body) = app.count_selects(app.gql(&query(60), Some(&token))).await;
+        assert!(body.get("errors").is_none(), "{body}");
+        assert_eq!(nodes(&body["data"]["customers"]).len(), 60);
+        assert_eq!(small, large, "statements do not grow with the number of parents");
+        // customers, interactions, their counts, purchases, timelines.
+        assert_eq!(large, 5);
+    }
+}

@@ -1,0 +1,166 @@
+//! WebSocket limits through a real WebSocket client: a socket is as good as its token,
+//! `connection_init` must come in time, operations and subscriptions per socket are capped and
+//! rate limited like HTTP, silent peers are closed, duplicate ids are refused.
+
+use std::time::Duration;
+
+use crm_gateway::auth::{Role, TokenIssuer};
+use serde_json::json;
+
+use crate::{helpers::*, live::*};
+
+const QUERY: &str = "query Me { viewer { customerId } }";
+
+fn subscribe(id: &str, query: &str) -> serde_json::Value {
+    json!({"id": id, "type": "subscribe", "payload": {"query": query}})
+}
+
+both_backends! {
+    async fn an_operation_after_the_token_expired_is_refused_and_the_socket_closes_4403(backend) {
+        let app = TestApp::seeded_with(backend, |c| c.jwt_leeway_secs = 0).await;
+        let addr = app.serve().await;
+        let short = TokenIssuer::new(SECRET, &app.config)
+            .mint(Role::Client, app.ids().client, Duration::from_secs(2))
+            .unwrap();
+        let (mut ws, ack) = connect(addr, Some(&short)).await;
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        send(&mut ws, subscribe("live", SUBSCRIBE)).await;
+        send(&mut ws, subscribe("q1", QUERY)).await;
+        let answer = next(&mut ws).await;
+        assert_eq!(answer["type"], "next", "{answer}");
+        assert_eq!(answer["payload"]["data"]["viewer"]["customerId"], app.ids().client.to_string());
+        assert_eq!(next(&mut ws).await["type"], "complete");
+
+        // The subscription ends at exp by itself…
+        let ended = next(&mut ws).await;
+        assert_eq!(ended, json!({"type": "complete", "id": "live"}));
+        // …and the next operation after exp is refused, then the socket closes.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        send(&mut ws, subscribe("q2", QUERY)).await;
+        let refused = next(&mut ws).await;
+        assert_eq!(refused["type"], "error", "{refused}");
+        assert_eq!(refused["id"], "q2");
+        assert_eq!(refused["payload"][0]["extensions"]["code"], "UNAUTHENTICATED");
+        let closed = next(&mut ws).await;
+        assert_eq!(closed["code"], 4403, "{closed}");
+    }
+
+    async fn a_socket_without_connection_init_is_closed_4408(backend) {
+        let app = TestApp::seeded_with(backend, |c| c.ops.ws_init_timeout_secs = 1).await;
+        let addr = app.serve().await;
+        let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+            format!("ws://{addr}/graphql/ws"),
+        )
+        .unwrap();
+        request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+        let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let closed = next(&mut ws).await;
+        assert_eq!(closed["code"], 4408, "{closed}");
+    }
+
+    async fn subscriptions_and_operations_per_socket_are_capped(backend) {
+        let app = TestApp::seeded_with(backend, |c| c.ops.ws_max_subscriptions = 2).await;
+        let addr = app.serve().await;
+        let (mut ws, ack) = connect(addr, Some(&app.client())).await;
+        assert_eq!(ack["type"], "connection_ack");
+        send(&mut ws, subscribe("a", SUBSCRIBE)).await;
+        send(&mut ws, subscribe("b", SUBSCRIBE)).await;
+        send(&mut ws, subscribe("c", SUBSCRIBE)).await;
+        let refused = next(&mut ws).await;
+        assert_eq!(refused["id"], "c", "{refused}");
+        assert_eq!(refused["payload"][0]["extensions"]["code"], "RATE_LIMITED");
+        // Queries still run beside the two subscriptions.
+        send(&mut ws, subscribe("q", QUERY)).await;
+        assert_eq!(next(&mut ws).await["type"], "next");
+        assert_eq!(next(&mut ws).await["type"], "complete");
+        // Completing one frees a place.
+        send(&mut ws, json!({"id": "a", "type": "complete"})).await;
+        assert_eq!(next(&mut ws).await, json!({"id": "a", "type": "complete"}));
+        send(&mut ws, subscribe("d", SUBSCRIBE)).await;
+        send(&mut ws, subscribe("q2", QUERY)).await;
+        let answer = next(&mut ws).await;
+        assert_eq!(answer["id"], "q2", "d was admitted and is silent: {answer}");
+        assert_eq!(answer["type"], "next");
+        assert_eq!(next(&mut ws).await["type"], "complete");
+        // An id already in use closes the socket (graphql-ws: 4409).
+        send(&mut ws, subscribe("b", SUBSCRIBE)).await;
+        let closed = next(&mut ws).await;
+        assert_eq!(closed["code"], 4409, "{closed}");
+    }
+
+    async fn websocket_operations_draw_from_the_callers_rate_limit(backend) {
+        let app = TestApp::seeded_with(backend, |c| c.ops.rate_limit_client = "2/m".parse().unwrap()).await;
+        let addr = app.serve().await;
+        let client = app.client();
+        let (mut ws, ack) = connect(addr, Some(&client)).await;
+        assert_eq!(ack["type"], "connection_ack");
+        for id in ["1", "2"] {
+            send(&mut ws, subscribe(id, QUERY)).await;
+            assert_eq!(next(&mut ws).await["type"], "next");
+            assert_eq!(next(&mut ws).await["type"], "complete");
+        }
+        send(&mut ws, subscribe("3", QUERY)).await;
+        let refused = next(&mut ws).await;
+        assert_eq!(refused["type"], "error", "{refused}");
+        assert_eq!(refused["payload"][0]["extensions"]["code"], "RATE_LIMITED");
+        // The same bucket serves HTTP.
+        let (status, body) = app.post(json!({"query": QUERY}), Some(&client)).await;
+        assert_eq!(status, axum::http::StatusCode::TOO_MANY_REQUESTS, "{body}");
+    }
+
+    async fn a_peer_that_answers_no_pings_is_closed_and_one_that_does_stays(backend) {
+        let app = TestApp::seeded_with(backend, |c| c.ops.ws_ping_interval_secs = 1).await;
+        let addr = app.serve().await;
+        // This client reads (and so answers pings) the whole time.
+        let (mut alive, ack) = connect(addr, Some(&app.client())).await;
+        assert_eq!(ack["type"], "connection_ack");
+        let reading = tokio::spawn(async move {
+            let _ = tokio::time::timeout(Duration::from_millis(3500), next(&mut alive)).await;
+            alive
+        });
+        // This one says hello and then nothing, not even pongs: a raw socket.
+        let close_code = silent_peer(addr, Duration::from_millis(3500)).await;
+        assert_eq!(close_code, Some(3008));
+        let mut alive = reading.await.unwrap();
+        send(&mut alive, subscribe("q", QUERY)).await;
+        assert_eq!(next(&mut alive).await["type"], "next");
+    }
+}
+
+/// Opens a WebSocket by hand, sends `connection_init`, stays silent for `quiet`, then reads
+/// what the server sent and returns the code of its close frame.
+async fn silent_peer(addr: std::net::SocketAddr, quiet: Duration) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let handshake = format!(
+        "GET /graphql/ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n"
+    );
+    tcp.write_all(handshake.as_bytes()).await.unwrap();
+    let payload = br#"{"type":"connection_init"}"#;
+    let mut frame = vec![0x81, 0x80 | payload.len() as u8, 0, 0, 0, 0];
+    frame.extend_from_slice(payload); // a zero mask leaves the payload as it is
+    tcp.write_all(&frame).await.unwrap();
+    tokio::time::sleep(quiet).await;
+    let mut received = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut received)).await;
+    let body = &received[received.windows(4).position(|w| w == b"\r\n\r\n")? + 4..];
+    // Walk the server's (unmasked, short) frames to the close frame.
+    let mut at = 0;
+    while at + 2 <= body.len() {
+        let (opcode, len) = (body[at] & 0x0f, usize::from(body[at + 1] & 0x7f));
+        let (start, len) = match len {
+            126 => (
+                at + 4,
+                usize::from(u16::from_be_bytes([body[at + 2], body[at + 3]])),
+            ),
+            _ => (at + 2, len),
+        };
+        if opcode == 0x8 && len >= 2 {
+            return Some(u16::from_be_bytes([body[start], body[start + 1]]));
+        }
+        at = start + len;
+    }
+    None
+}
