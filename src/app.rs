@@ -34,6 +34,8 @@ pub struct AppState {
     pub verifier: Arc<TokenVerifier>,
     /// DataLoader batching window.
     pub loader_delay: Duration,
+    /// Recently checked token subjects (does the customer exist, and fit the role?).
+    pub subjects: crate::http::subjects::Subjects,
     /// Metrics, rate limits, the database circuit, the shutdown signal.
     pub ops: Arc<Ops>,
     /// The demo's people for the explorer's role picker: dev mode only.
@@ -64,11 +66,12 @@ impl AppState {
         let schema = graphql::build_schema(db.clone(), bus, limits, Some(observer)).await?;
         let state = Self {
             schema,
-            ops: Ops::new(OpsConfig::unlimited(), db.clone(), audit_stats),
+            ops: Ops::new(OpsConfig::unlimited(), db.clone(), audit_stats)?,
             db,
             verifier: Arc::new(verifier),
             loader_delay: limits.loader_delay,
             demo_identities: None,
+            subjects: Default::default(),
         };
         Ok((state, writer))
     }
@@ -83,7 +86,7 @@ impl AppState {
     /// without this call the state has every default but no rate limits.
     pub fn configure(mut self, config: &OpsConfig) -> Result<Self, StartError> {
         let audit = self.ops.audit_stats();
-        self.ops = Ops::new(config.clone(), self.db.clone(), audit);
+        self.ops = Ops::new(config.clone(), self.db.clone(), audit)?;
         Ok(self)
     }
 }

@@ -10,6 +10,7 @@ use crate::{
         customer_write,
         interaction_write::{self, NewInteraction, Opener, Transition},
         org_write, pulse,
+        versioned::Expected,
         write::Writer,
     },
 };
@@ -25,8 +26,8 @@ fn writer<'a>(ctx: &Context<'a>) -> Result<&'a Writer> {
 
 #[Object]
 impl Mutation {
-    /// Opens an interaction for yourself. Outsiders can only reach customer-facing departments;
-    /// employees can ask any department (IT, HR…).
+    /// Opens an interaction for yourself with a department you can see.
+    // Outsiders can only reach customer-facing departments; employees any (policy decides).
     async fn open_interaction(
         &self,
         ctx: &Context<'_>,
@@ -101,10 +102,14 @@ impl Mutation {
         input: UpdateMyContactInput,
     ) -> Result<Customer> {
         let viewer = policy::require_signed_in(caller(ctx))?;
+        let expected = Expected {
+            audience: policy::audience(caller(ctx)),
+            version: input.expected_version,
+        };
         let row = customer_write::update_contact(
             writer(ctx)?,
             viewer.customer_id,
-            input.expected_version,
+            expected,
             input.email,
             input.phone,
             input.organization,

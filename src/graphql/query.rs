@@ -132,7 +132,9 @@ impl Query {
         let filter = filter.unwrap_or_default().into_query()?;
         let order = InteractionOrderBy::resolve(order_by);
         let page = page(first, after, last, before)?;
-        let page = service::interaction::list(db(ctx)?, scope, &filter, order, page).await?;
+        let audience = policy::audience(caller(ctx));
+        let page =
+            service::interaction::list(db(ctx)?, scope, audience, &filter, order, page).await?;
         Ok(connection(page, Interaction))
     }
 
@@ -190,7 +192,7 @@ impl Query {
         Ok(connection(page, Product))
     }
 
-    /// One product; null when it does not exist or is not on sale (for outsiders).
+    /// One product; null when it does not exist or is not the caller's to see.
     async fn product(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>> {
         let scope = policy::product_scope(caller(ctx));
         let id = parse_id("id", &id)?;
@@ -199,7 +201,7 @@ impl Query {
             .map(Product))
     }
 
-    /// Knowledge articles: public ones for everyone, internal ones for employees.
+    /// The knowledge articles the caller may read.
     #[graphql(complexity = "super::cost(first, last, child_complexity)")]
     async fn knowledge_articles(
         &self,
