@@ -33,6 +33,8 @@ pub struct AppState {
     pub verifier: Arc<TokenVerifier>,
     /// DataLoader batching window.
     pub loader_delay: Duration,
+    /// Recently checked token subjects (does the customer exist, and fit the role?).
+    pub subjects: crate::http::subjects::Subjects,
     /// Metrics, rate limits, the database circuit, the shutdown signal.
     pub ops: Arc<Ops>,
 }
@@ -65,6 +67,7 @@ impl AppState {
             db,
             verifier: Arc::new(verifier),
             loader_delay: limits.loader_delay,
+            subjects: Default::default(),
         };
         Ok((state, writer))
     }

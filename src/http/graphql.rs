@@ -9,7 +9,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{Format, authenticate, gate, graphiql, request_error};
+use super::{Format, Refusal, authenticate, gate, graphiql, request_error, subject_unavailable};
 use crate::{
     app::AppState,
     graphql::{
@@ -29,9 +29,10 @@ async fn execute(
     mut request: async_graphql::Request,
     format: Format,
 ) -> Response {
-    let caller = match authenticate(&state, &headers) {
+    let caller = match authenticate(&state, &headers).await {
         Ok(caller) => caller,
-        Err(err) => return gate::unauthenticated(&state, format, err),
+        Err(Refusal::Token(err)) => return gate::unauthenticated(&state, format, err),
+        Err(Refusal::Unavailable) => return subject_unavailable(format),
     };
     // Ops hook 1: rate limit and database circuit.
     let admitted = match gate::admit(&state, &caller, format) {

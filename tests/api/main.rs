@@ -6,9 +6,11 @@ mod helpers;
 
 mod auth;
 mod databases;
+mod fuzz;
 mod harness;
 mod hostile;
 mod http;
+mod identity;
 mod internal_changes;
 mod live;
 mod metrics;
