@@ -14,7 +14,7 @@ use crm_gateway::{
     auth::{Caller, Role, TokenVerifier, Viewer},
     config::Config,
     graphql::{Limits, loaders::Loaders},
-    policy::{DepartmentScope, OwnerScope},
+    policy::{Audience, DepartmentScope, OwnerScope},
     service::{self, page::PageRequest},
 };
 use entity::{
@@ -83,6 +83,8 @@ async fn bulk_interactions(db: &DatabaseConnection) {
                 related_to_id: Set(None),
                 version: Set(1),
                 updated_at: Set(opened),
+                public_version: Set(1),
+                public_updated_at: Set(opened),
                 ..Default::default()
             }
         });
@@ -114,10 +116,16 @@ async fn main() {
     let mut seen = 0u64;
     while seen < depth {
         let page = PageRequest::new(Some(100), cursor.as_deref(), None, None).expect("page");
-        let p =
-            service::interaction::list(&db, OwnerScope::All, &Default::default(), by_id(), page)
-                .await
-                .expect("walk");
+        let p = service::interaction::list(
+            &db,
+            OwnerScope::All,
+            Audience::Internal,
+            &Default::default(),
+            by_id(),
+            page,
+        )
+        .await
+        .expect("walk");
         let take = ((depth - seen) as usize).min(p.items.len());
         cursor = Some(p.items[take - 1].0.clone());
         seen += take as u64;
@@ -129,11 +137,18 @@ async fn main() {
         let (db, cursor) = (db.clone(), cursor.clone());
         async move {
             let page = PageRequest::new(Some(50), cursor.as_deref(), None, None).expect("page");
-            service::interaction::list(&db, OwnerScope::All, &Default::default(), by_id(), page)
-                .await
-                .expect("keyset")
-                .items
-                .len()
+            service::interaction::list(
+                &db,
+                OwnerScope::All,
+                Audience::Internal,
+                &Default::default(),
+                by_id(),
+                page,
+            )
+            .await
+            .expect("keyset")
+            .items
+            .len()
         }
     })
     .await;

@@ -63,7 +63,7 @@ impl AppState {
         let schema = graphql::build_schema(db.clone(), bus, limits, Some(observer)).await?;
         let state = Self {
             schema,
-            ops: Ops::new(OpsConfig::unlimited(), db.clone(), audit_stats),
+            ops: Ops::new(OpsConfig::unlimited(), db.clone(), audit_stats)?,
             db,
             verifier: Arc::new(verifier),
             loader_delay: limits.loader_delay,
@@ -76,7 +76,7 @@ impl AppState {
     /// without this call the state has every default but no rate limits.
     pub fn configure(mut self, config: &OpsConfig) -> Result<Self, StartError> {
         let audit = self.ops.audit_stats();
-        self.ops = Ops::new(config.clone(), self.db.clone(), audit);
+        self.ops = Ops::new(config.clone(), self.db.clone(), audit)?;
         Ok(self)
     }
 }

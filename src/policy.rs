@@ -10,12 +10,13 @@
 use async_graphql::Context;
 
 use entity::enums::CustomerKind;
+use serde::{Deserialize, Serialize};
 
 use crate::{
     Error, Result,
     auth::{Caller, Role, Viewer},
     config::Introspection,
-    service::{events::Change, service_level::LevelScope},
+    service::service_level::LevelScope,
 };
 
 /// How much of the company's internals a caller may see; ordered by clearance.
@@ -184,10 +185,34 @@ pub fn sees_internal_messages(caller: &Caller) -> bool {
     caller.viewer().is_some_and(is_internal)
 }
 
-/// Whether a live event about a change reaches the caller at all: clients never learn that an
-/// internal note was added.
-pub fn event_visible(caller: &Caller, change: Change) -> bool {
-    change != Change::NoteAdded || sees_internal_messages(caller)
+/// Who can see that something changed; ordered, so a change is visible to a caller whose
+/// audience is at least the change's.
+///
+/// Clients see versions, change times, orderings by change time and live events. If internal
+/// writes (notes, assignment, links…) moved any of those, a client would learn that something
+/// internal happened. So every row that clients see keeps a public version and change time
+/// beside the internal ones, and each caller is shown the pair of its audience.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Audience {
+    /// Customers and anonymous callers: only changes to what they can see.
+    Public,
+    /// Employees and managers: every change.
+    Internal,
+}
+
+/// The caller's audience: which version and change time it is shown.
+pub fn audience(caller: &Caller) -> Audience {
+    if caller.viewer().is_some_and(is_internal) {
+        Audience::Internal
+    } else {
+        Audience::Public
+    }
+}
+
+/// Whether a live event about a change visible to `visible_to` reaches the caller at all:
+/// clients never hear of internal notes, re-assignments or links.
+pub fn event_visible(caller: &Caller, visible_to: Audience) -> bool {
+    visible_to <= audience(caller)
 }
 
 /// Any signed-in caller may write on its own behalf.

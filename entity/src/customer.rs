@@ -40,8 +40,10 @@ pub struct Model {
     pub title: Option<String>,
     /// For employees: when they were hired.
     pub hire_date: Option<Date>,
-    /// Optimistic-locking counter, bumped by every update.
+    /// Optimistic-locking counter, bumped by every update (what employees see and send back).
     pub version: i32,
+    /// Bumped only by changes the customer can see (what the customer sees as the version).
+    pub public_version: i32,
     /// When the row was created.
     pub created_at: DateTimeUtc,
     /// When the row last changed.

@@ -43,10 +43,14 @@ pub struct Model {
     pub rated_at: Option<DateTimeUtc>,
     /// Another interaction this one was caused by (an internal incident behind a complaint).
     pub related_to_id: Option<i32>,
-    /// Optimistic-locking counter, bumped by every update.
+    /// Optimistic-locking counter, bumped by every update (what employees see and send back).
     pub version: i32,
-    /// When the row last changed.
+    /// When the row last changed, for any reason (what employees see).
     pub updated_at: DateTimeUtc,
+    /// Bumped only by changes the customer can see (what clients see as the version).
+    pub public_version: i32,
+    /// When the customer could last see a change: a public field, or a public reply.
+    pub public_updated_at: DateTimeUtc,
 }
 
 /// Relations of an interaction.

@@ -8,6 +8,7 @@ mod m20261123_000001_create_crm_tables;
 mod m20261123_000002_create_access_audit;
 mod m20261123_000003_add_messages_and_department_version;
 mod m20261123_000004_create_pulse_and_feedback;
+mod m20261124_000005_separate_public_changes;
 
 /// Every migration the gateway knows, oldest first.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_create_access_audit::Migration),
             Box::new(m20261123_000003_add_messages_and_department_version::Migration),
             Box::new(m20261123_000004_create_pulse_and_feedback::Migration),
+            Box::new(m20261124_000005_separate_public_changes::Migration),
         ]
     }
 }

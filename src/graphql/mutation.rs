@@ -10,6 +10,7 @@ use crate::{
         customer_write,
         interaction_write::{self, NewInteraction, Opener, Transition},
         org_write, pulse,
+        versioned::Expected,
         write::Writer,
     },
 };
@@ -101,10 +102,14 @@ impl Mutation {
         input: UpdateMyContactInput,
     ) -> Result<Customer> {
         let viewer = policy::require_signed_in(caller(ctx))?;
+        let expected = Expected {
+            audience: policy::audience(caller(ctx)),
+            version: input.expected_version,
+        };
         let row = customer_write::update_contact(
             writer(ctx)?,
             viewer.customer_id,
-            input.expected_version,
+            expected,
             input.email,
             input.phone,
             input.organization,

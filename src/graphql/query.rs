@@ -132,7 +132,9 @@ impl Query {
         let filter = filter.unwrap_or_default().into_query()?;
         let order = InteractionOrderBy::resolve(order_by);
         let page = page(first, after, last, before)?;
-        let page = service::interaction::list(db(ctx)?, scope, &filter, order, page).await?;
+        let audience = policy::audience(caller(ctx));
+        let page =
+            service::interaction::list(db(ctx)?, scope, audience, &filter, order, page).await?;
         Ok(connection(page, Interaction))
     }
 

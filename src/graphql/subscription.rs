@@ -102,7 +102,7 @@ impl Subscription {
                 };
                 if department_id.is_some_and(|d| d != event.department_id)
                     || customer_id.is_some_and(|c| c != event.customer_id)
-                    || !policy::event_visible(&caller, event.change)
+                    || !policy::event_visible(&caller, event.visible_to)
                 {
                     continue;
                 }

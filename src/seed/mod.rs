@@ -556,6 +556,8 @@ impl Desk<'_> {
             related_to_id: Set(t.related),
             version: Set(1),
             updated_at: Set(resolved.unwrap_or(t.opened)),
+            public_version: Set(1),
+            public_updated_at: Set(resolved.unwrap_or(t.opened)),
             ..Default::default()
         }
     }
@@ -729,6 +731,8 @@ fn story_row(
         internal_note: Set(None),
         version: Set(1),
         updated_at: Set(resolved),
+        public_version: Set(1),
+        public_updated_at: Set(resolved),
         ..Default::default()
     }
 }

@@ -7,15 +7,18 @@ use entity::{
     enums::{CustomerKind, CustomerStatus, Segment},
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveModelTrait,
+    ActiveValue::{self, Set},
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
 
 use super::{
     customer::{Author, author},
-    validate, versioned,
+    validate,
+    versioned::{self, Counters, Expected},
     write::Writer,
 };
-use crate::{Conflict, Error, Result};
+use crate::{Conflict, Error, Result, policy::Audience};
 
 /// Fields of a new customer.
 #[derive(Debug, Clone)]
@@ -116,6 +119,7 @@ pub async fn create(writer: &Writer, input: NewCustomer) -> Result<customer::Mod
         )?),
         hire_date: Set(input.hire_date),
         version: Set(1),
+        public_version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -139,13 +143,14 @@ enum Editor {
     Employee,
 }
 
-/// Updates customer `id` if it is still at version `expected`.
+/// An employee updates customer `id` if it is still at (internal) version `expected`.
 pub async fn update(
     writer: &Writer,
     id: i32,
     expected: i32,
     patch: CustomerPatch,
 ) -> Result<customer::Model> {
+    let expected = Expected::internal(expected);
     writer
         .run(async |tx| update_in(tx.conn(), Editor::Employee, id, expected, patch).await)
         .await
@@ -155,7 +160,7 @@ async fn update_in(
     db: &impl ConnectionTrait,
     editor: Editor,
     id: i32,
-    expected: i32,
+    expected: Expected,
     patch: CustomerPatch,
 ) -> Result<customer::Model> {
     let current = match editor {
@@ -167,8 +172,12 @@ async fn update_in(
     };
     // A stale version is answered before anything else is looked at, so the answer to a
     // request that was never going to be applied says nothing about other customers' data.
-    if current.version != expected {
-        return Err(versioned::stale("customer", id, expected));
+    let read = match expected.audience {
+        Audience::Public => current.public_version,
+        Audience::Internal => current.version,
+    };
+    if read != expected.version {
+        return Err(versioned::stale("customer", id, expected.version));
     }
     let mut am = customer::ActiveModel {
         updated_at: Set(Utc::now()),
@@ -231,13 +240,22 @@ async fn update_in(
     if let Some(title) = &patch.title {
         am.title = Set(validate::optional_text("input.title", Some(title), 120)?);
     }
+    let visible_to = if touches_public(&current, &am) {
+        Audience::Public
+    } else {
+        Audience::Internal
+    };
     versioned::update::<customer::Entity, _>(
         db,
         am,
-        customer::Column::Id,
-        customer::Column::Version,
+        Counters {
+            id: customer::Column::Id,
+            version: customer::Column::Version,
+            public_version: Some(customer::Column::PublicVersion),
+        },
         id,
         expected,
+        visible_to,
         "customer",
     )
     .await
@@ -248,11 +266,28 @@ async fn update_in(
         .ok_or(Error::NotFound { what: "customer" })
 }
 
+/// Whether `changes` alter a field the customer itself sees (its version is then bumped).
+fn touches_public(current: &customer::Model, changes: &customer::ActiveModel) -> bool {
+    fn differs<T>(change: &ActiveValue<T>, current: &T) -> bool
+    where
+        T: PartialEq + Into<sea_orm::Value>,
+    {
+        matches!(change, ActiveValue::Set(new) if new != current)
+    }
+    differs(&changes.segment, &current.segment)
+        || differs(&changes.name, &current.name)
+        || differs(&changes.organization, &current.organization)
+        || differs(&changes.email, &current.email)
+        || differs(&changes.phone, &current.phone)
+        || differs(&changes.status, &current.status)
+}
+
 /// Updates the caller's own contact details: the only customer fields a client may change.
+/// `expected` is the version the caller read, in its own audience's numbering.
 pub async fn update_contact(
     writer: &Writer,
     own_id: i32,
-    expected: i32,
+    expected: Expected,
     email: Option<String>,
     phone: Option<String>,
     organization: Option<String>,

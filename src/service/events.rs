@@ -9,7 +9,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBacken
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-use crate::Result;
+use crate::{Result, policy::Audience};
 
 /// The PostgreSQL channel events travel on.
 const CHANNEL: &str = "crm_interaction_events";
@@ -34,6 +34,9 @@ pub enum Change {
 /// One change to one interaction; subscribers re-read the row under their own scope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InteractionEvent {
+    /// Who may hear of it (an event from a replica that predates this field is internal).
+    #[serde(default = "internal_only")]
+    pub visible_to: Audience,
     /// The interaction.
     pub interaction_id: i32,
     /// Its customer, for filtering.
@@ -42,6 +45,10 @@ pub struct InteractionEvent {
     pub department_id: i32,
     /// What happened.
     pub change: Change,
+}
+
+fn internal_only() -> Audience {
+    Audience::Internal
 }
 
 /// Fans interaction events out to subscribers. Writes hand their events to the bus through

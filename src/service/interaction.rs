@@ -15,7 +15,10 @@ use super::{
     nested::Children,
     page::{self, KeyFn, KeyKind, KeyValue, Page, PageRequest, Sort},
 };
-use crate::{Result, policy::OwnerScope};
+use crate::{
+    Result,
+    policy::{Audience, OwnerScope},
+};
 
 /// Filters a list of interactions; every field narrows the list.
 #[derive(Debug, Clone, Default)]
@@ -55,16 +58,31 @@ pub enum InteractionOrder {
     UpdatedAt,
 }
 
-fn sort(order: InteractionOrder, descending: bool) -> Sort<interaction::Entity> {
+/// The sort for `order`; `audience` decides which change time `UpdatedAt` means (the other
+/// orderings are the same for everyone).
+fn sort(
+    order: InteractionOrder,
+    descending: bool,
+    audience: Audience,
+) -> Sort<interaction::Entity> {
     use interaction::Column as C;
-    let (name, column, key): (_, _, KeyFn<interaction::Model>) = match order {
-        InteractionOrder::Id => ("id", None, |m| (None, m.id)),
-        InteractionOrder::OpenedAt => ("openedAt", Some((C::OpenedAt, KeyKind::Time)), |m| {
+    let (name, column, key): (_, _, KeyFn<interaction::Model>) = match (order, audience) {
+        (InteractionOrder::Id, _) => ("id", None, |m| (None, m.id)),
+        (InteractionOrder::OpenedAt, _) => ("openedAt", Some((C::OpenedAt, KeyKind::Time)), |m| {
             (Some(KeyValue::Time(m.opened_at)), m.id)
         }),
-        InteractionOrder::UpdatedAt => ("updatedAt", Some((C::UpdatedAt, KeyKind::Time)), |m| {
-            (Some(KeyValue::Time(m.updated_at)), m.id)
-        }),
+        // Each audience orders by the change time it may see; the cursor names the same
+        // ordering for both, so a client's cursor says nothing about another clock existing.
+        (InteractionOrder::UpdatedAt, Audience::Internal) => {
+            ("updatedAt", Some((C::UpdatedAt, KeyKind::Time)), |m| {
+                (Some(KeyValue::Time(m.updated_at)), m.id)
+            })
+        }
+        (InteractionOrder::UpdatedAt, Audience::Public) => (
+            "updatedAt",
+            Some((C::PublicUpdatedAt, KeyKind::Time)),
+            |m| (Some(KeyValue::Time(m.public_updated_at)), m.id),
+        ),
     };
     Sort {
         name,
@@ -109,10 +127,11 @@ pub async fn get(
         .await?)
 }
 
-/// A page of interactions.
+/// A page of interactions; ordered by change time, it is the change time of `audience`.
 pub async fn list(
     db: &DatabaseConnection,
     scope: OwnerScope,
+    audience: Audience,
     filter: &InteractionFilter,
     order: (InteractionOrder, bool),
     page: PageRequest,
@@ -154,7 +173,7 @@ pub async fn list(
     if let Some(max) = filter.max_satisfaction {
         select = select.filter(C::Satisfaction.lte(max));
     }
-    page::fetch(db, select, sort(order.0, order.1), page).await
+    page::fetch(db, select, sort(order.0, order.1, audience), page).await
 }
 
 /// The interactions among `ids` that the scope allows.
@@ -199,7 +218,7 @@ pub fn children(scope: OwnerScope, parent: Parent) -> Children<interaction::Enti
         select: scoped(scope),
         parent: column,
         parent_of,
-        sort: sort(InteractionOrder::OpenedAt, true),
+        sort: sort(InteractionOrder::OpenedAt, true, Audience::Public),
     }
 }
 
@@ -212,7 +231,7 @@ pub fn queue(scope: OwnerScope) -> Children<interaction::Entity> {
             .filter(C::Status.is_in([InteractionStatus::Open, InteractionStatus::InProgress])),
         parent: C::DepartmentId,
         parent_of: |m| Some(m.department_id),
-        sort: sort(InteractionOrder::OpenedAt, false),
+        sort: sort(InteractionOrder::OpenedAt, false, Audience::Public),
     }
 }
 

@@ -17,10 +17,14 @@ use sea_orm::{
 use super::{
     customer::{Author, author},
     events::{Change, InteractionEvent},
-    validate, versioned,
+    validate,
+    versioned::{self, Counters, Expected},
     write::{Tx, Writer},
 };
-use crate::{Conflict, Error, Result, policy::OwnerScope};
+use crate::{
+    Conflict, Error, Result,
+    policy::{Audience, OwnerScope},
+};
 
 /// Service level for external customers when no internal agreement applies.
 const EXTERNAL_SLA_HOURS: i64 = 48;
@@ -54,12 +58,22 @@ pub struct NewInteraction {
     pub related_to_id: Option<i32>,
 }
 
-fn event(row: &interaction::Model, change: Change) -> InteractionEvent {
+fn event(row: &interaction::Model, change: Change, visible_to: Audience) -> InteractionEvent {
     InteractionEvent {
+        visible_to,
         interaction_id: row.id,
         customer_id: row.customer_id,
         department_id: row.department_id,
         change,
+    }
+}
+
+/// Marks a change made `now`: the internal change time always moves, the public one only when
+/// the customer can see the change (see [`Audience`]).
+fn stamp(changes: &mut interaction::ActiveModel, now: DateTime<Utc>, visible_to: Audience) {
+    changes.updated_at = Set(now);
+    if visible_to == Audience::Public {
+        changes.public_updated_at = Set(now);
     }
 }
 
@@ -127,7 +141,7 @@ pub async fn log_or_open(
     writer
         .run(async |tx| {
             let row = insert_in(tx.conn(), input, opener).await?;
-            tx.publish(event(&row, Change::Opened));
+            tx.publish(event(&row, Change::Opened, Audience::Public));
             Ok(row)
         })
         .await
@@ -196,6 +210,8 @@ async fn insert_in(
         related_to_id: Set(input.related_to_id),
         version: Set(1),
         updated_at: Set(now),
+        public_version: Set(1),
+        public_updated_at: Set(now),
         ..Default::default()
     }
     .insert(txn)
@@ -246,17 +262,20 @@ async fn add_message_in(
     }
     .insert(txn)
     .await?;
+    // A message changes no field and no version; it moves the change time of its audience.
+    let (change, visible_to) = if internal {
+        (Change::NoteAdded, Audience::Internal)
+    } else {
+        (Change::Replied, Audience::Public)
+    };
+    let mut changes = <interaction::ActiveModel as Default>::default();
+    stamp(&mut changes, now, visible_to);
     interaction::Entity::update_many()
-        .col_expr(interaction::Column::UpdatedAt, now.into())
+        .set(changes)
         .filter(interaction::Column::Id.eq(row.id))
         .exec(txn)
         .await?;
-    let change = if internal {
-        Change::NoteAdded
-    } else {
-        Change::Replied
-    };
-    tx.publish(event(&row, change));
+    tx.publish(event(&row, change, visible_to));
     Ok((message, row.customer_id))
 }
 
@@ -300,10 +319,14 @@ async fn transition_in(
             what: "interaction",
         })?;
     let now = Utc::now();
-    let mut am = interaction::ActiveModel {
-        updated_at: Set(now),
-        ..Default::default()
+    let mut am = <interaction::ActiveModel as Default>::default();
+    // Every step changes the status the customer sees, except handing an interaction that is
+    // already in progress to another employee.
+    let visible_to = match change {
+        Transition::Assign(_) if row.status != Open => Audience::Internal,
+        _ => Audience::Public,
     };
+    stamp(&mut am, now, visible_to);
     match change {
         Transition::Assign(handler) => {
             require_employee(txn, handler, "handlerId").await?;
@@ -333,7 +356,7 @@ async fn transition_in(
             am.status = Set(Closed);
         }
     }
-    apply(tx, am, id, expected).await
+    apply(tx, am, id, expected, visible_to).await
 }
 
 fn wrong_status(allowed: &'static str, action: &'static str) -> Error {
@@ -374,14 +397,23 @@ async fn rate_in(
         return Err(Error::Conflict(Conflict::AlreadyRated));
     }
     // Rating is idempotent-safe without a version: the guard is "not yet rated".
+    let now = Utc::now();
+    let mut changes = interaction::ActiveModel {
+        satisfaction: Set(Some(satisfaction)),
+        nps: Set(nps),
+        rated_at: Set(Some(now)),
+        ..Default::default()
+    };
+    stamp(&mut changes, now, Audience::Public);
     let result = interaction::Entity::update_many()
-        .col_expr(interaction::Column::Satisfaction, satisfaction.into())
-        .col_expr(interaction::Column::Nps, nps.into())
-        .col_expr(interaction::Column::UpdatedAt, Utc::now().into())
-        .col_expr(interaction::Column::RatedAt, Utc::now().into())
+        .set(changes)
         .col_expr(
             interaction::Column::Version,
             Expr::col(interaction::Column::Version).add(1),
+        )
+        .col_expr(
+            interaction::Column::PublicVersion,
+            Expr::col(interaction::Column::PublicVersion).add(1),
         )
         .filter(interaction::Column::Id.eq(id))
         .filter(interaction::Column::Satisfaction.is_null())
@@ -391,30 +423,36 @@ async fn rate_in(
         return Err(Error::Conflict(Conflict::AlreadyRated));
     }
     let row = reload(txn, id).await?;
-    tx.publish(event(&row, Change::Rated));
+    tx.publish(event(&row, Change::Rated, Audience::Public));
     Ok(row)
 }
 
-/// Applies `changes` to interaction `id` at version `expected` and announces it.
+/// Applies an employee's `changes` to interaction `id` at (internal) version `expected` and
+/// announces them to `visible_to`.
 async fn apply(
     tx: &Tx,
     changes: interaction::ActiveModel,
     id: i32,
     expected: i32,
+    visible_to: Audience,
 ) -> Result<interaction::Model> {
     let txn = tx.conn();
     versioned::update::<interaction::Entity, _>(
         txn,
         changes,
-        interaction::Column::Id,
-        interaction::Column::Version,
+        Counters {
+            id: interaction::Column::Id,
+            version: interaction::Column::Version,
+            public_version: Some(interaction::Column::PublicVersion),
+        },
         id,
-        expected,
+        Expected::internal(expected),
+        visible_to,
         "interaction",
     )
     .await?;
     let row = reload(txn, id).await?;
-    tx.publish(event(&row, Change::Updated));
+    tx.publish(event(&row, Change::Updated, visible_to));
     Ok(row)
 }
 
@@ -510,10 +548,11 @@ async fn link_in(tx: &Tx, id: i32, expected: i32, related_to: i32) -> Result<int
     {
         return Err(Error::bad_input("relatedToId", "no such interaction"));
     }
-    let am = interaction::ActiveModel {
+    // What caused an interaction is internal knowledge: the customer sees nothing move.
+    let mut am = interaction::ActiveModel {
         related_to_id: Set(Some(related_to)),
-        updated_at: Set(Utc::now()),
         ..Default::default()
     };
-    apply(tx, am, id, expected).await
+    stamp(&mut am, Utc::now(), Audience::Internal);
+    apply(tx, am, id, expected, Audience::Internal).await
 }

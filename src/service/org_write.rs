@@ -7,10 +7,11 @@ use sea_orm::{
 };
 
 use super::{
-    validate, versioned,
+    validate,
+    versioned::{self, Counters, Expected},
     write::{Serial, Writer},
 };
-use crate::{Conflict, Error, Result};
+use crate::{Conflict, Error, Result, policy::Audience};
 
 /// Fields of a department; on update `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
@@ -158,10 +159,14 @@ async fn update_department_in(
     versioned::update::<department::Entity, _>(
         db,
         am,
-        department::Column::Id,
-        department::Column::Version,
+        Counters {
+            id: department::Column::Id,
+            version: department::Column::Version,
+            public_version: None,
+        },
         id,
-        expected,
+        Expected::internal(expected),
+        Audience::Internal,
         "department",
     )
     .await
@@ -300,10 +305,14 @@ async fn update_agreement_in(
     versioned::update::<service_agreement::Entity, _>(
         db,
         am,
-        service_agreement::Column::Id,
-        service_agreement::Column::Version,
+        Counters {
+            id: service_agreement::Column::Id,
+            version: service_agreement::Column::Version,
+            public_version: None,
+        },
         id,
-        expected,
+        Expected::internal(expected),
+        Audience::Internal,
         "service agreement",
     )
     .await?;

@@ -36,7 +36,7 @@ impl TimelineKind {
             Self::Purchase => ("purchase", "x.purchased_at", ""),
             Self::Rating => (
                 "interaction",
-                "COALESCE(x.rated_at, x.updated_at)",
+                "COALESCE(x.rated_at, x.public_updated_at)",
                 " AND x.satisfaction IS NOT NULL",
             ),
         }

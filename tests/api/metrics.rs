@@ -114,6 +114,8 @@ async fn contact(
         related_to_id: Set(related),
         version: Set(1),
         updated_at: Set(opened),
+        public_version: Set(1),
+        public_updated_at: Set(opened),
         ..Default::default()
     }
     .insert(db)

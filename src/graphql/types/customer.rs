@@ -52,8 +52,12 @@ impl Customer {
         self.0.customer_since
     }
     /// Optimistic-locking version; send it back with updates.
-    async fn version(&self) -> i32 {
-        self.0.version
+    async fn version(&self, ctx: &Context<'_>) -> i32 {
+        // Clients are shown the version only public changes move (see `policy::Audience`).
+        match crate::policy::audience(crate::graphql::context::caller(ctx)) {
+            crate::policy::Audience::Public => self.0.public_version,
+            crate::policy::Audience::Internal => self.0.version,
+        }
     }
     /// Revenue attributed to this customer, in currency units.
     #[graphql(visible = "crate::policy::visible::internal")]

@@ -56,8 +56,12 @@ impl Interaction {
         self.0.nps
     }
     /// Optimistic-locking version; send it back with updates.
-    async fn version(&self) -> i32 {
-        self.0.version
+    async fn version(&self, ctx: &Context<'_>) -> i32 {
+        // Clients are shown the version only public changes move (see `policy::Audience`).
+        match crate::policy::audience(crate::graphql::context::caller(ctx)) {
+            crate::policy::Audience::Public => self.0.public_version,
+            crate::policy::Audience::Internal => self.0.version,
+        }
     }
     /// Who opened it.
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
