@@ -70,8 +70,8 @@ impl AppState {
             db,
             verifier: Arc::new(verifier),
             loader_delay: limits.loader_delay,
-            demo_identities: None,
             subjects: Default::default(),
+            demo_identities: None,
         };
         Ok((state, writer))
     }
