@@ -1,7 +1,7 @@
 //! The root `Query`: each resolver turns arguments into a service call under the caller's scope.
 
 use async_graphql::{Context, ID, Object};
-use chrono::DateTime;
+use chrono::{DateTime, NaiveDate};
 
 use super::{
     context::{caller, db, signed_in},
@@ -10,7 +10,7 @@ use super::{
 };
 use crate::{
     Error, Result, policy,
-    service::{self, page::PageRequest},
+    service::{self, page::PageRequest, sentiment::Voice},
 };
 
 /// Root of every read.
@@ -358,30 +358,34 @@ impl Query {
         })
     }
 
-    /// Mean morale per department for the weeks starting in the range; means over fewer than
-    /// three answers are withheld.
+    /// Anonymous morale per department, for `count` consecutive fixed buckets (weeks, or the
+    /// weeks starting in a month) from the one `from` falls in. Figures are withheld where they
+    /// could single anyone out.
     #[graphql(visible = "crate::policy::visible::internal")]
     async fn morale_summary(
         &self,
         ctx: &Context<'_>,
-        range: DateRange,
-    ) -> Result<Vec<SentimentAggregate>> {
-        policy::require_internal(caller(ctx))?;
-        let rows = service::pulse::morale_by_department(db(ctx)?, range.resolve()?).await?;
-        Ok(rows.into_iter().map(SentimentAggregate).collect())
+        period: SummaryPeriod,
+        #[graphql(desc = "A day in the first bucket (for MONTH: its calendar month).")]
+        from: NaiveDate,
+        #[graphql(default = 1, desc = "How many buckets, 1–60.")] count: i32,
+    ) -> Result<Vec<SentimentPeriod>> {
+        sentiment(ctx, Voice::Morale, period, from, count).await
     }
 
-    /// Mean feedback each department received from others in the range; means over fewer
-    /// than three answers are withheld.
+    /// Anonymous feedback each department received from others, for `count` consecutive fixed
+    /// buckets from the one `from` falls in. Figures are withheld where they could single
+    /// anyone out.
     #[graphql(visible = "crate::policy::visible::internal")]
     async fn department_feedback_summary(
         &self,
         ctx: &Context<'_>,
-        range: DateRange,
-    ) -> Result<Vec<SentimentAggregate>> {
-        policy::require_internal(caller(ctx))?;
-        let rows = service::pulse::feedback_by_department(db(ctx)?, range.resolve()?).await?;
-        Ok(rows.into_iter().map(SentimentAggregate).collect())
+        period: SummaryPeriod,
+        #[graphql(desc = "A day in the first bucket (for MONTH: its calendar month).")]
+        from: NaiveDate,
+        #[graphql(default = 1, desc = "How many buckets, 1–60.")] count: i32,
+    ) -> Result<Vec<SentimentPeriod>> {
+        sentiment(ctx, Voice::Feedback, period, from, count).await
     }
 
     /// Individual morale answers for the weeks starting in the range.
@@ -403,4 +407,16 @@ impl Query {
         let rows = service::pulse::feedback(db(ctx)?, range.resolve()?).await?;
         Ok(rows.into_iter().map(DepartmentFeedbackEntry).collect())
     }
+}
+
+async fn sentiment(
+    ctx: &Context<'_>,
+    voice: Voice,
+    period: SummaryPeriod,
+    from: NaiveDate,
+    count: i32,
+) -> Result<Vec<SentimentPeriod>> {
+    policy::require_internal(caller(ctx))?;
+    let rows = service::sentiment::summary(db(ctx)?, voice, period.into(), from, count).await?;
+    Ok(rows.into_iter().map(SentimentPeriod).collect())
 }

@@ -18,6 +18,7 @@ pub mod product;
 pub mod pulse;
 pub mod purchase;
 pub mod satisfaction;
+pub mod sentiment;
 pub mod service_level;
 pub mod sql;
 pub mod timeline;

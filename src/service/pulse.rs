@@ -1,24 +1,21 @@
 //! The internal voice: weekly morale pulses and feedback between departments. Individual
-//! answers are for managers; everyone internal sees aggregates, and an aggregate over fewer
-//! than [`MIN_GROUP`] answers is suppressed so no individual can be singled out.
+//! answers are for managers; everyone internal sees the anonymous aggregates of
+//! [`super::sentiment`].
 
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use entity::{department, department_feedback, morale_pulse};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 
 use super::{
     customer::{Author, author},
-    sql::{self, Range},
+    sql::Range,
     validate, versioned,
     write::Writer,
 };
 use crate::{Conflict, Error, Result};
-
-/// Smallest number of answers an aggregate is shown for.
-pub const MIN_GROUP: i64 = 3;
 
 /// Monday of the week `date` falls in.
 pub fn week_of(date: NaiveDate) -> NaiveDate {
@@ -97,84 +94,6 @@ pub async fn give_feedback(
             .await?)
         })
         .await
-}
-
-/// An aggregate of answers about one department; the mean is withheld for small groups.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Aggregate {
-    /// The department.
-    pub department: department::Model,
-    /// How many answers.
-    pub answers: i64,
-    /// Mean score, or `None` when suppressed.
-    pub mean: Option<f64>,
-}
-
-impl Aggregate {
-    /// Whether the mean is withheld because too few answered.
-    pub fn suppressed(&self) -> bool {
-        self.answers > 0 && self.answers < MIN_GROUP
-    }
-}
-
-#[derive(FromQueryResult)]
-struct AggRow {
-    dept: i32,
-    answers: i64,
-    mean: Option<f64>,
-}
-
-async fn aggregate(
-    db: &DatabaseConnection,
-    query: &str,
-    values: Vec<sea_orm::Value>,
-) -> Result<Vec<Aggregate>> {
-    let backend = db.get_database_backend();
-    let rows = AggRow::find_by_statement(sql::statement(backend, query, values))
-        .all(db)
-        .await?;
-    let mut by_dept: std::collections::HashMap<i32, AggRow> =
-        rows.into_iter().map(|r| (r.dept, r)).collect();
-    Ok(department::Entity::find()
-        .order_by_asc(department::Column::Name)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| {
-            let row = by_dept.remove(&d.id);
-            let answers = row.as_ref().map_or(0, |r| r.answers);
-            let mean = row.and_then(|r| r.mean).filter(|_| answers >= MIN_GROUP);
-            Aggregate {
-                department: d,
-                answers,
-                mean,
-            }
-        })
-        .collect())
-}
-
-/// Mean morale per department over the weeks that start in `range`.
-pub async fn morale_by_department(db: &DatabaseConnection, range: Range) -> Result<Vec<Aggregate>> {
-    let query = format!(
-        "SELECT department_id AS dept, COUNT(*) AS answers, {mean} AS mean FROM morale_pulse \
-         WHERE week >= ? AND week < ? GROUP BY department_id",
-        mean = sql::avg("score"),
-    );
-    let values = vec![range.from.date_naive().into(), range.to.date_naive().into()];
-    aggregate(db, &query, values).await
-}
-
-/// Mean feedback score received per department, given in `range`.
-pub async fn feedback_by_department(
-    db: &DatabaseConnection,
-    range: Range,
-) -> Result<Vec<Aggregate>> {
-    let query = format!(
-        "SELECT to_department_id AS dept, COUNT(*) AS answers, {mean} AS mean FROM department_feedback \
-         WHERE created_at >= ? AND created_at < ? GROUP BY to_department_id",
-        mean = sql::avg("score"),
-    );
-    aggregate(db, &query, vec![range.from.into(), range.to.into()]).await
 }
 
 /// Individual pulse answers in `range`, newest first (managers only; the policy decides).

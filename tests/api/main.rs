@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod databases;
+mod differencing;
 mod fuzz;
 mod harness;
 mod hostile;

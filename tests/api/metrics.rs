@@ -9,7 +9,7 @@ use entity::{
     interaction, interaction_message, morale_pulse, product, purchase, service_agreement,
 };
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 
@@ -28,7 +28,7 @@ struct Company {
     incident: i32,
 }
 
-async fn dept(db: &DatabaseConnection, name: &str, external: bool) -> i32 {
+pub(crate) async fn dept(db: &DatabaseConnection, name: &str, external: bool) -> i32 {
     department::ActiveModel {
         name: Set(name.into()),
         description: Set(format!("{name} department")),
@@ -46,7 +46,7 @@ async fn dept(db: &DatabaseConnection, name: &str, external: bool) -> i32 {
     .id
 }
 
-async fn person(
+pub(crate) async fn person(
     db: &DatabaseConnection,
     name: &str,
     segment: Segment,
@@ -538,22 +538,35 @@ both_backends! {
         let _ = (c.hr, c.it);
     }
 
-    async fn morale_and_feedback_are_anonymous_below_three_answers(backend) {
+    async fn morale_and_feedback_are_anonymous_below_three_people(backend) {
         let app = TestApp::empty(backend).await;
         let c = build(&app.db).await;
         let employee = app.token(Role::Employee, c.care_agent);
-        let data = app.data(&format!("{{ moraleSummary({RANGE}) {{ department {{ name }} answers mean suppressed }}
-            departmentFeedbackSummary({RANGE}) {{ department {{ name }} answers mean suppressed }} }}"), Some(&employee)).await;
-        let find = |list: &Value, name: &str| list.as_array().unwrap().iter().find(|a| a["department"]["name"] == name).unwrap().clone();
-        let care = find(&data["moraleSummary"], "Care");
+        let fields = "label start end closed departments { department { name } answers mean suppressed }";
+        let data = app.data(&format!(r#"{{ moraleSummary(period: WEEK, from: "2026-03-04") {{ {fields} }}
+            departmentFeedbackSummary(period: WEEK, from: "2026-03-09") {{ {fields} }} }}"#), Some(&employee)).await;
+        let week = &data["moraleSummary"][0];
+        assert_eq!((&week["start"], &week["end"], &week["closed"]), (&json!("2026-03-02"), &json!("2026-03-09"), &json!(true)));
+        let find = |summary: &Value, name: &str| summary["departments"].as_array().unwrap().iter().find(|a| a["department"]["name"] == name).unwrap().clone();
+        let care = find(week, "Care");
         assert_eq!(care["answers"], 3);
         approx(&care["mean"], 3.0);
         assert_eq!(care["suppressed"], false);
-        let it = find(&data["moraleSummary"], "IT");
-        assert_eq!((it["answers"].as_i64(), &it["mean"], &it["suppressed"]), (Some(1), &Value::Null, &Value::Bool(true)));
-        let it_feedback = find(&data["departmentFeedbackSummary"], "IT");
-        assert_eq!((it_feedback["answers"].as_i64(), &it_feedback["mean"]), (Some(2), &Value::Null));
-        approx(&find(&data["departmentFeedbackSummary"], "HR")["mean"], 4.0);
+        // One answer: withheld, its count too.
+        let it = find(week, "IT");
+        assert_eq!((&it["answers"], &it["mean"], &it["suppressed"]), (&Value::Null, &Value::Null, &Value::Bool(true)));
+        // Two people about IT; three answers about HR, all from one person: both withheld.
+        let feedback = &data["departmentFeedbackSummary"][0];
+        assert_eq!(find(feedback, "IT")["suppressed"], true);
+        assert_eq!(find(feedback, "HR")["suppressed"], true);
+        assert_eq!(find(feedback, "HR")["answers"], Value::Null);
+        // The week now running is not over: nothing in it is shown yet.
+        let today = chrono::Utc::now().date_naive();
+        let now = app.data(&format!(r#"{{ moraleSummary(period: MONTH, from: "{today}") {{ closed departments {{ suppressed }} }} }}"#), Some(&employee)).await;
+        assert_eq!(now["moraleSummary"][0]["closed"], false);
+        assert!(now["moraleSummary"][0]["departments"].as_array().unwrap().iter().all(|d| d["suppressed"] == true));
+        let too_many = app.gql(r#"{ moraleSummary(period: WEEK, from: "2026-03-02", count: 61) { label } }"#, Some(&employee)).await;
+        assert_eq!(too_many["errors"][0]["extensions"]["field"], "count");
 
         // Individual answers: managers only; employees cannot even name them.
         let body = app.gql(&format!("{{ moralePulses({RANGE}) {{ score }} }}"), Some(&employee)).await;
@@ -581,7 +594,7 @@ both_backends! {
         for query in [
             format!("{{ externalSatisfaction({RANGE}) {{ nps }} }}"),
             format!("{{ serviceLevels({RANGE}) {{ level {{ breaches }} }} }}"),
-            format!("{{ moraleSummary({RANGE}) {{ mean }} }}"),
+            r#"{ moraleSummary(period: MONTH, from: "2026-03-01") { departments { mean } } }"#.to_owned(),
             "{ departments { edges { node { servedBy { name } } } } }".to_owned(),
         ] {
             let body = app.gql(&query, Some(&client)).await;

@@ -11,8 +11,8 @@ use crate::{
     Result,
     graphql::context::loaders,
     service::{
-        pulse::Aggregate,
         satisfaction::{ExternalFigures, Grouping},
+        sentiment::{DepartmentFigure, Period, Summary},
         service_level::{ChainLink, Impact as ImpactModel, Level},
         sql::Range,
     },
@@ -277,8 +277,69 @@ impl Impact {
     }
 }
 
-/// An aggregate of anonymous answers about one department.
-pub struct SentimentAggregate(pub Aggregate);
+/// The kind of fixed calendar bucket an anonymous aggregate covers. There are no arbitrary
+/// ranges: two overlapping ranges could be subtracted to isolate one answer.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SummaryPeriod {
+    /// An ISO week, Monday to Monday.
+    Week,
+    /// The ISO weeks that start in a calendar month (so every week lies in exactly one month).
+    Month,
+}
+
+impl From<SummaryPeriod> for Period {
+    fn from(period: SummaryPeriod) -> Self {
+        match period {
+            SummaryPeriod::Week => Period::Week,
+            SummaryPeriod::Month => Period::Month,
+        }
+    }
+}
+
+/// One fixed calendar bucket of anonymous answers, per department.
+pub struct SentimentPeriod(pub Summary);
+
+#[Object]
+impl SentimentPeriod {
+    /// Week or month.
+    async fn period(&self) -> SummaryPeriod {
+        match self.0.bucket.period {
+            Period::Week => SummaryPeriod::Week,
+            Period::Month => SummaryPeriod::Month,
+        }
+    }
+    /// The week's Monday, or the month's first day.
+    async fn label(&self) -> NaiveDate {
+        self.0.bucket.label
+    }
+    /// Monday of the first week it covers.
+    async fn start(&self) -> NaiveDate {
+        self.0.bucket.start
+    }
+    /// Monday after the last week it covers (exclusive).
+    async fn end(&self) -> NaiveDate {
+        self.0.bucket.end
+    }
+    /// Whether it is over; until an hour after its end every figure is withheld, since a
+    /// figure that can still change could be compared before and after one more answer.
+    async fn closed(&self) -> bool {
+        self.0.closed
+    }
+    /// Every department, by name.
+    async fn departments(&self) -> Vec<SentimentAggregate> {
+        self.0
+            .departments
+            .iter()
+            .cloned()
+            .map(SentimentAggregate)
+            .collect()
+    }
+}
+
+/// Anonymous answers about one department in one bucket. Shown only for at least three people
+/// who were not (nearly) unanimous at an extreme, and only when no neighbouring figure would
+/// let the withheld ones be subtracted out; otherwise withheld.
+pub struct SentimentAggregate(pub DepartmentFigure);
 
 #[Object]
 impl SentimentAggregate {
@@ -286,17 +347,17 @@ impl SentimentAggregate {
     async fn department(&self) -> Department {
         Department(self.0.department.clone())
     }
-    /// How many answers.
-    async fn answers(&self) -> i64 {
-        self.0.answers
+    /// How many answers; null when withheld.
+    async fn answers(&self) -> Option<i64> {
+        self.0.figure.map(|f| f.answers)
     }
-    /// Mean score (1–5); null when there are no answers or too few to stay anonymous.
+    /// Mean score (1–5); null when withheld.
     async fn mean(&self) -> Option<f64> {
-        self.0.mean
+        self.0.figure.map(|f| f.mean)
     }
-    /// Whether the mean is withheld because fewer than 3 answered.
+    /// Whether the figure is withheld to keep every answer anonymous.
     async fn suppressed(&self) -> bool {
-        self.0.suppressed()
+        self.0.figure.is_none()
     }
 }
 
