@@ -9,6 +9,7 @@ use crate::{
     auth::{Caller, TokenIssuer, TokenVerifier, dev_secret},
     config::Config,
     graphql::{self, AppSchema, Limits, guard::ReadObserver},
+    http::graphiql::DemoIdentities,
     ops::{Ops, OpsConfig},
     seed,
     service::{
@@ -37,6 +38,8 @@ pub struct AppState {
     pub subjects: crate::http::subjects::Subjects,
     /// Metrics, rate limits, the database circuit, the shutdown signal.
     pub ops: Arc<Ops>,
+    /// The demo's people for the explorer's role picker: dev mode only.
+    pub demo_identities: Option<Arc<DemoIdentities>>,
 }
 
 impl AppState {
@@ -68,8 +71,15 @@ impl AppState {
             verifier: Arc::new(verifier),
             loader_delay: limits.loader_delay,
             subjects: Default::default(),
+            demo_identities: None,
         };
         Ok((state, writer))
+    }
+
+    /// Offers the demo's people (with tokens) to the explorer; only dev mode calls this.
+    pub fn with_demo_identities(mut self, identities: DemoIdentities) -> Self {
+        self.demo_identities = Some(Arc::new(identities));
+        self
     }
 
     /// Applies the operations settings (rate limits, trusted documents, WebSocket limits…);
@@ -102,12 +112,14 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let verifier = TokenVerifier::from_config(&config, dev_secret.as_deref())?;
     let limits = Limits::from_config(&config);
     let (state, audit_writer) = AppState::new(db.clone(), verifier, limits).await?;
-    let state = state.configure(&config.ops)?;
+    let mut state = state.configure(&config.ops)?;
     let ops = state.ops.clone();
     let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
     let url = format!("http://{}/graphql", listener.local_addr()?);
-    if let Some(secret) = &dev_secret {
-        print_demo_tokens(&config, secret, &db, demo).await;
+    if let Some(secret) = &dev_secret
+        && let Some(identities) = dev_mode_people(&config, secret, &db, demo).await
+    {
+        state = state.with_demo_identities(identities);
     }
     tracing::info!(%url, "GraphiQL and the GraphQL endpoint are ready");
     let app = router(state, &config).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -161,25 +173,55 @@ fn dev_mode_secret(config: &Config) -> Result<String, StartError> {
     }
 }
 
-async fn print_demo_tokens(
+/// Dev mode's welcome: the banner with the demo people's tokens, and the same people for the
+/// explorer's role picker (see [`explorer_identities`]).
+async fn dev_mode_people(
     config: &Config,
     secret: &str,
     db: &DatabaseConnection,
     seeded: Option<seed::DemoIds>,
-) {
+) -> Option<DemoIdentities> {
     let ids = match seeded {
         Some(ids) => Some(ids),
         None => seed::demo_ids(db).await.ok().flatten(),
     };
     let Some(ids) = ids else {
         tracing::warn!("no demo customers found: mint tokens with `crm-gateway token`");
-        return;
+        return None;
     };
-    let issuer = TokenIssuer::new(secret, config);
+    print_demo_tokens(&TokenIssuer::new(secret, config), ids);
+    let identities = explorer_identities(config, secret, ids);
+    if identities.is_none() {
+        tracing::warn!(
+            listen_addr = %config.listen_addr,
+            "not a loopback address: the explorer offers no demo tokens (paste them by hand)"
+        );
+    }
+    identities
+}
+
+/// The demo's people for the explorer, signed with dev mode's `secret` — only while the gateway
+/// listens on a loopback address, so the page never hands demo tokens to another machine.
+pub fn explorer_identities(
+    config: &Config,
+    secret: &str,
+    ids: seed::DemoIds,
+) -> Option<DemoIdentities> {
+    config.listen_addr.ip().is_loopback().then(|| {
+        DemoIdentities::new(
+            seed::COMPANY,
+            TokenIssuer::new(secret, config),
+            ids.people(),
+        )
+    })
+}
+
+fn print_demo_tokens(issuer: &TokenIssuer, ids: seed::DemoIds) {
     let ttl = Duration::from_secs(12 * 3600);
     println!(
-        "\nThe demo company is {}. Its people's bearer tokens (valid 12 h; paste one into \
-         GraphiQL's Headers as {{\"Authorization\": \"Bearer …\"}}):",
+        "\nThe demo company is {}. Its people's bearer tokens (valid 12 h; pick one in the \
+         explorer's \"Explore as\", or paste it into GraphiQL's Headers as \
+         {{\"Authorization\": \"Bearer …\"}}):",
         seed::COMPANY
     );
     for person in ids.people() {

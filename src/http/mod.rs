@@ -40,6 +40,9 @@ use crate::{
 pub fn router(state: AppState, config: &Config) -> Router {
     let ops = state.ops.clone();
     Router::new()
+        .route("/", get(graphiql::root))
+        .route("/graphiql/identities", get(graphiql::identities))
+        .route("/graphiql/{*path}", get(graphiql::asset))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::upgrade))
         .route("/health", get(health::health))

@@ -80,16 +80,16 @@ pub struct OpsConfig {
     #[arg(long, env = "DB_ACQUIRE_TIMEOUT_MS", default_value_t = 2000)]
     pub db_acquire_timeout_ms: u64,
     /// Rate limit per anonymous client IP (IPv6 per /64), e.g. `300/m`, or `off`.
-    #[arg(long, env = "RATE_LIMIT_ANONYMOUS", default_value = "300/m")]
+    #[arg(long, env = "RATE_LIMIT_ANONYMOUS", default_value = "300/s")]
     pub rate_limit_anonymous: Quota,
     /// Rate limit per client (token subject).
-    #[arg(long, env = "RATE_LIMIT_CLIENT", default_value = "600/m")]
+    #[arg(long, env = "RATE_LIMIT_CLIENT", default_value = "600/s")]
     pub rate_limit_client: Quota,
     /// Rate limit per employee (token subject).
-    #[arg(long, env = "RATE_LIMIT_EMPLOYEE", default_value = "3000/m")]
+    #[arg(long, env = "RATE_LIMIT_EMPLOYEE", default_value = "5000/s")]
     pub rate_limit_employee: Quota,
     /// Rate limit per manager (token subject).
-    #[arg(long, env = "RATE_LIMIT_MANAGER", default_value = "3000/m")]
+    #[arg(long, env = "RATE_LIMIT_MANAGER", default_value = "5000/s")]
     pub rate_limit_manager: Quota,
     /// Reverse proxies in front of the gateway that append to `X-Forwarded-For`. 0 (default):
     /// the header is ignored and the TCP peer is the client; N: the N-th address from the right

@@ -176,9 +176,9 @@ async fn seed(db: &impl ConnectionTrait) -> Result<(), DbErr> {
         dept_ids: &dept_ids,
         employees: &employees,
     };
-    seed_phone_outage(db, &desk, &externals).await?;
+    let story_end = seed_phone_outage(db, &desk, &externals).await?;
     seed_everyday_interactions(db, &mut desk, &externals).await?;
-    seed_messages(db, &mut desk.rng).await?;
+    seed_messages(db, &mut desk.rng, story_end).await?;
     seed_articles(db, &dept_ids).await?;
     seed_voice(db, &mut desk.rng, &dept_ids, &employees, activity_start()).await
 }
@@ -643,11 +643,12 @@ mod cast {
 /// Berg of IT fixed it the next day at noon (the agreed turnaround is 4 hours); twelve callers
 /// who could not get through complained to Customer Care, Olivia Hart among them, and their
 /// complaints are linked to the incident. A follow-up request for a backup line is still open.
+/// Returns the id of the story's last interaction.
 async fn seed_phone_outage(
     db: &impl ConnectionTrait,
     desk: &Desk<'_>,
     externals: &[(i32, Segment)],
-) -> Result<(), DbErr> {
+) -> Result<i32, DbErr> {
     let (y, m, d) = PHONE_INCIDENT_DAY;
     let opened = at(y, m, d, 8);
     let incident = interaction::ActiveModel {
@@ -671,27 +672,59 @@ async fn seed_phone_outage(
         .exec(db)
         .await?
         .last_insert_id;
-    let complaints = (0..12).map(|k: usize| {
+    let noah = desk.employee(cast::NOAH_BERG);
+    let mut messages = vec![
+        message(
+            incident,
+            noah,
+            "On it: the carrier's line is down. I will update you within the hour.",
+            false,
+            at(y, m, d, 9),
+        ),
+        message(
+            incident,
+            noah,
+            "SIP trunk certificate expired; carrier escalation opened.",
+            true,
+            at(y, m, d, 10),
+        ),
+    ];
+    let mut complaints = Vec::new();
+    for k in 0..12usize {
         let opened = at(y, m, d, 9 + (k as u32 % 8));
         let resolved = at(y, m, d + 2, 10 + k as u32 % 6);
-        interaction::ActiveModel {
+        let handler = desk.employee(cast::CARE_TEAM[k % 3]);
+        complaints.push(interaction::ActiveModel {
             customer_id: Set(externals[(k * 3) % externals.len()].0),
             department_id: Set(desk.dept_ids[5]),
-            handler_id: Set(Some(desk.employee(cast::CARE_TEAM[k % 3]))),
+            handler_id: Set(Some(handler)),
             channel: Set([Channel::Email, Channel::Social, Channel::Chat][k % 3]),
             kind: Set(InteractionKind::Complaint),
             subject: Set("Could not reach the clinic by phone".into()),
             summary: Set(
                 "Tried to call several times to book an appointment; nobody answered.".into(),
             ),
-            internal_note: Set((k == 0).then(|| "Offered a free check-up as an apology.".into())),
+            internal_note: Set((k == 0).then(|| APOLOGY.into())),
             satisfaction: Set(Some(1 + (k % 2) as i32)),
             nps: Set(Some((k % 4) as i32)),
             rated_at: Set(Some(resolved + Duration::hours(2))),
             related_to_id: Set(Some(incident)),
             ..story_row(opened, 24, resolved)
+        });
+        // Customer Care was swamped: its first answer came a day later.
+        let id = incident + 1 + k as i32;
+        let replied = opened + Duration::hours(26);
+        messages.push(message(id, handler, OUTAGE_REPLY, false, replied));
+        if k == 0 {
+            messages.push(message(
+                id,
+                handler,
+                APOLOGY,
+                true,
+                replied + Duration::minutes(5),
+            ));
         }
-    });
+    }
     interaction::Entity::insert_many(complaints)
         .exec(db)
         .await?;
@@ -708,9 +741,29 @@ async fn seed_phone_outage(
         updated_at: Set(at(2026, 10, 28, 10)),
         ..story_row(at(2026, 10, 28, 10), 4, at(2026, 10, 28, 10))
     };
-    interaction::Entity::insert(backup_line).exec(db).await?;
-    Ok(())
+    let backup_line = interaction::Entity::insert(backup_line)
+        .exec(db)
+        .await?
+        .last_insert_id;
+    messages.push(message(
+        backup_line,
+        noah,
+        "Ordered a second line from another carrier; installation is booked for next week.",
+        false,
+        at(2026, 10, 28, 14),
+    ));
+    interaction_message::Entity::insert_many(messages)
+        .exec(db)
+        .await?;
+    Ok(backup_line)
 }
+
+/// Customer Care's answer to the callers who could not get through.
+const OUTAGE_REPLY: &str = "Our phone system was down on 14 September and we are sorry you could \
+     not get through. Reply here and we will book your appointment right away.";
+
+/// What Customer Care noted on Olivia Hart's complaint.
+const APOLOGY: &str = "Offered a free check-up as an apology.";
 
 /// A resolved story interaction opened at `opened` with `sla_hours` to answer; the caller
 /// sets who, what and how it was rated.
@@ -737,10 +790,15 @@ fn story_row(
     }
 }
 
-/// Public replies (and a few internal notes) on the interactions: staff answer within hours,
-/// except on the day of the phone outage, when Customer Care took a day to reply.
-async fn seed_messages(db: &impl ConnectionTrait, rng: &mut Rng) -> Result<(), DbErr> {
+/// Public replies (and internal notes on incidents) on the everyday interactions, those after
+/// the story's `story_end`: staff answer within hours.
+async fn seed_messages(
+    db: &impl ConnectionTrait,
+    rng: &mut Rng,
+    story_end: i32,
+) -> Result<(), DbErr> {
     let rows = interaction::Entity::find()
+        .filter(interaction::Column::Id.gt(story_end))
         .order_by_asc(interaction::Column::Id)
         .all(db)
         .await?;
@@ -752,33 +810,30 @@ async fn seed_messages(db: &impl ConnectionTrait, rng: &mut Rng) -> Result<(), D
         if row.status == InteractionStatus::Open {
             continue; // nobody has answered yet
         }
-        let outage_complaint = row.related_to_id.is_some();
-        let delay = match (outage_complaint, row.resolved_at) {
-            (true, _) => 26,
-            (false, Some(resolved)) => {
+        let delay = match row.resolved_at {
+            Some(resolved) => {
                 1 + rng.below((resolved - row.opened_at).num_hours().clamp(1, 8) as u64) as i64
             }
-            (false, None) => 1 + rng.below(4) as i64,
+            None => 1 + rng.below(4) as i64,
         };
-        let body = if outage_complaint {
-            "Our phone system was down on 14 September and we are sorry you could not get \
-             through. Reply here and we will book your appointment right away."
-        } else {
-            reply_for(row.kind)
-        };
+        let replied = row.opened_at + Duration::hours(delay);
         messages.push(message(
             row.id,
             handler,
-            body,
+            reply_for(row.kind),
             false,
-            row.opened_at + Duration::hours(delay),
+            replied,
         ));
         if let Some(note) = &row.internal_note
-            && row.related_to_id.is_none()
             && row.kind == InteractionKind::Incident
         {
-            let at = row.opened_at + Duration::hours(delay) + Duration::minutes(30);
-            messages.push(message(row.id, handler, note, true, at));
+            messages.push(message(
+                row.id,
+                handler,
+                note,
+                true,
+                replied + Duration::minutes(30),
+            ));
         }
     }
     interaction_message::Entity::insert_many(messages)

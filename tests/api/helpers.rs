@@ -75,6 +75,11 @@ impl TestApp {
         Self::build(backend, true, |_| {}).await
     }
 
+    /// The demo company in dev mode: no key configured, so the explorer offers its people.
+    pub async fn dev_mode(backend: Backend) -> Self {
+        Self::build(backend, true, |c| c.jwt_secret = None).await
+    }
+
     /// An empty, migrated database.
     pub async fn empty(backend: Backend) -> Self {
         Self::build(backend, false, |_| {}).await
@@ -144,12 +149,20 @@ impl TestApp {
         } else {
             None
         };
-        let verifier = TokenVerifier::from_config(&config, None).expect("verifier");
+        // Dev mode (no key configured) signs with the test secret, as the binary would with its
+        // own, and offers the demo's people to the explorer.
+        let dev_secret = config.is_dev_mode().then_some(SECRET);
+        let verifier = TokenVerifier::from_config(&config, dev_secret).expect("verifier");
         let limits = Limits::from_config(&config);
         let (state, _audit_writer) = AppState::new(db.clone(), verifier, limits)
             .await
             .expect("state");
-        let state = state.configure(&config.ops).expect("operations settings");
+        let mut state = state.configure(&config.ops).expect("operations settings");
+        if let (Some(secret), Some(ids)) = (dev_secret, demo)
+            && let Some(identities) = crm_gateway::app::explorer_identities(&config, secret, ids)
+        {
+            state = state.with_demo_identities(identities);
+        }
         Self {
             selects,
             router: router(state, &config),

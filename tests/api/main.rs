@@ -7,6 +7,7 @@ mod helpers;
 mod auth;
 mod databases;
 mod differencing;
+mod explorer;
 mod fuzz;
 mod harness;
 mod hostile;
