@@ -128,8 +128,9 @@ pub struct Config {
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
     /// Deepest nesting of a document (selection sets, list and input-object values, list
-    /// types), checked while parsing, before anything recurses into it.
-    #[arg(long, env = "MAX_QUERY_NESTING", default_value_t = 32)]
+    /// types), checked while parsing, before anything recurses into it; at most 128, which keeps
+    /// every later recursive pass far from the stack's end.
+    #[arg(long, env = "MAX_QUERY_NESTING", default_value_t = 32, value_parser = parse_nesting)]
     pub max_query_nesting: usize,
     /// Most lexical tokens (whitespace and comments included) a document may have.
     #[arg(long, env = "MAX_QUERY_TOKENS", default_value_t = 20_000)]
@@ -231,6 +232,14 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// A nesting limit between 1 and 128.
+fn parse_nesting(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=128).contains(&n) => Ok(n),
+        _ => Err(format!("'{text}' is not a nesting limit between 1 and 128")),
+    }
+}
+
 /// Parses `90s`, `30m`, `1h`, `7d` or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
@@ -275,6 +284,13 @@ mod tests {
         assert_eq!(config.introspection(), Introspection::Employees);
         config.introspection = Some(Introspection::None);
         assert_eq!(config.introspection(), Introspection::None);
+    }
+
+    #[test]
+    fn nesting_limits_stay_within_what_the_stack_affords() {
+        assert_eq!(parse_nesting("64"), Ok(64));
+        assert!(parse_nesting("0").is_err());
+        assert!(parse_nesting("2500").is_err());
     }
 
     #[test]

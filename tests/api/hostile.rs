@@ -136,6 +136,17 @@ both_backends! {
         app.data("{ products { totalCount } }", None).await;
     }
 
+    async fn the_largest_nesting_setting_is_still_safe_for_valid_documents(backend) {
+        let app = TestApp::seeded_with(backend, |c| c.max_query_nesting = 128).await;
+        // Valid at every level, so it reaches async-graphql's own parser and validators.
+        let n = 126;
+        let doc = format!("{{ {}__typename{} }}", "... on Query { ".repeat(n), " }".repeat(n));
+        let body = app.gql(&doc, Some(&app.client())).await;
+        assert!(body["errors"][0]["extensions"]["code"].is_string() || body["data"]["__typename"] == "Query", "{body}");
+        let body = app.gql(&format!("{{ {}__typename{} }}", "... on Query { ".repeat(200), " }".repeat(200)), None).await;
+        assert_eq!(first_code(&body), "QUERY_TOO_COMPLEX", "{body}");
+    }
+
     async fn oversized_documents_are_refused_by_token_count(backend) {
         let app = TestApp::seeded(backend).await;
         let doc = format!("{{ viewer {{ role }} {} }}", ", ".repeat(20_000));
