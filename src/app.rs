@@ -33,6 +33,8 @@ pub struct AppState {
     pub verifier: Arc<TokenVerifier>,
     /// DataLoader batching window.
     pub loader_delay: Duration,
+    /// Recently checked token subjects (does the customer exist, and fit the role?).
+    pub subjects: crate::http::subjects::Subjects,
     /// Metrics, rate limits, the database circuit, the shutdown signal.
     pub ops: Arc<Ops>,
 }
@@ -61,10 +63,11 @@ impl AppState {
         let schema = graphql::build_schema(db.clone(), bus, limits, Some(observer)).await?;
         let state = Self {
             schema,
-            ops: Ops::new(OpsConfig::unlimited(), db.clone(), audit_stats),
+            ops: Ops::new(OpsConfig::unlimited(), db.clone(), audit_stats)?,
             db,
             verifier: Arc::new(verifier),
             loader_delay: limits.loader_delay,
+            subjects: Default::default(),
         };
         Ok((state, writer))
     }
@@ -73,7 +76,7 @@ impl AppState {
     /// without this call the state has every default but no rate limits.
     pub fn configure(mut self, config: &OpsConfig) -> Result<Self, StartError> {
         let audit = self.ops.audit_stats();
-        self.ops = Ops::new(config.clone(), self.db.clone(), audit);
+        self.ops = Ops::new(config.clone(), self.db.clone(), audit)?;
         Ok(self)
     }
 }

@@ -39,6 +39,10 @@ pub enum Rejection {
     Claims,
     /// Not a bearer token, or not a JWT at all.
     Malformed,
+    /// The header lists critical extensions (`crit`), none of which the gateway implements.
+    Critical,
+    /// The subject names no customer, or one of the wrong kind for the role.
+    UnknownSubject,
 }
 
 impl Rejection {
@@ -52,6 +56,8 @@ impl Rejection {
             Rejection::IssuerOrAudience => "issuer_or_audience",
             Rejection::Claims => "claims",
             Rejection::Malformed => "malformed",
+            Rejection::Critical => "critical_extension",
+            Rejection::UnknownSubject => "unknown_subject",
         }
     }
 }
@@ -216,11 +222,19 @@ impl TokenVerifier {
 
     /// Verifies a compact JWT and turns its claims into a [`Viewer`].
     pub fn verify(&self, token: &str) -> Result<Viewer, AuthError> {
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| reject_as(Rejection::Malformed, "the token is malformed"))?;
+        // RFC 7515 §4.1.11: a recipient MUST reject a token whose `crit` names an extension it
+        // does not implement — and the gateway implements none.
+        if header.crit.is_some() {
+            return Err(reject_as(
+                Rejection::Critical,
+                "the token's header lists critical extensions (crit) the gateway does not implement",
+            ));
+        }
         let key = match &self.keys {
             Keys::Single(key) => key,
             Keys::Set(keys) => {
-                let header = jsonwebtoken::decode_header(token)
-                    .map_err(|_| reject_as(Rejection::Malformed, "the token is malformed"))?;
                 let kid = header.kid.unwrap_or_default();
                 match keys.get(&kid) {
                     Some(key) => key,
@@ -256,9 +270,14 @@ impl TokenVerifier {
                 .map_err(|_| reject("the token's role is not one of employee, manager, client"))?,
             Some(_) => return Err(reject("the token's role claim must be a string")),
         };
-        // The customer id is `sub` unless the namespace carries an explicit `customer_id`, as
-        // identity providers often own `sub` themselves.
-        let customer_id = match scoped.get("customer_id") {
+        // The customer id is `sub`, unless a configured namespace carries a `customer_id` (identity
+        // providers often own `sub` themselves). A top-level `customer_id` is never read: where
+        // the identity comes from is configuration, not the token's choice.
+        let namespaced = self
+            .claims_namespace
+            .as_ref()
+            .and_then(|_| scoped.get("customer_id"));
+        let customer_id = match namespaced {
             Some(id) => id_from(id),
             None => claims.get("sub").and_then(id_from),
         }

@@ -102,7 +102,11 @@ pub async fn build_schema(
         limits.validation_cache_kb,
         observer,
     );
-    Ok(builder()
+    let builder = builder();
+    // With the `otel` feature: a span per operation, parse, validation and resolver.
+    #[cfg(feature = "otel")]
+    let builder = builder.extension(async_graphql::extensions::Tracing);
+    Ok(builder
         .data(Writer::new(db.clone(), bus.clone()))
         .data(db)
         .data(bus)

@@ -26,8 +26,8 @@ fn writer<'a>(ctx: &Context<'a>) -> Result<&'a Writer> {
 
 #[Object]
 impl Mutation {
-    /// Opens an interaction for yourself. Outsiders can only reach customer-facing departments;
-    /// employees can ask any department (IT, HR…).
+    /// Opens an interaction for yourself with a department you can see.
+    // Outsiders can only reach customer-facing departments; employees any (policy decides).
     async fn open_interaction(
         &self,
         ctx: &Context<'_>,

@@ -192,7 +192,7 @@ impl Query {
         Ok(connection(page, Product))
     }
 
-    /// One product; null when it does not exist or is not on sale (for outsiders).
+    /// One product; null when it does not exist or is not the caller's to see.
     async fn product(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>> {
         let scope = policy::product_scope(caller(ctx));
         let id = parse_id("id", &id)?;
@@ -201,7 +201,7 @@ impl Query {
             .map(Product))
     }
 
-    /// Knowledge articles: public ones for everyone, internal ones for employees.
+    /// The knowledge articles the caller may read.
     #[graphql(complexity = "super::cost(first, last, child_complexity)")]
     async fn knowledge_articles(
         &self,

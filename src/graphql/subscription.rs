@@ -30,7 +30,7 @@ pub struct Subscription;
 pub enum InteractionChangeKind {
     /// Opened or logged.
     Opened,
-    /// Status, handler or notes changed.
+    /// Its status or other details changed.
     Updated,
     /// A public reply was added.
     Replied,

@@ -9,31 +9,49 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{Format, authenticate, gate, graphiql, request_error};
+use super::{Format, Refusal, authenticate, gate, graphiql, request_error, subject_unavailable};
 use crate::{
     app::AppState,
     graphql::{
         guard::{ReadOnly, codes},
         loaders::Loaders,
     },
-    ops::{metrics, operation::OperationSlot},
+    ops::{
+        documents::DOCUMENT_ID,
+        metrics::{self, Outcome},
+        operation::OperationSlot,
+    },
 };
 
 async fn execute(
     state: AppState,
     headers: HeaderMap,
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
     format: Format,
 ) -> Response {
-    let caller = match authenticate(&state, &headers) {
+    let caller = match authenticate(&state, &headers).await {
         Ok(caller) => caller,
-        Err(err) => return gate::unauthenticated(&state, format, err),
+        Err(Refusal::Token(err)) => return gate::unauthenticated(&state, format, err),
+        Err(Refusal::Unavailable) => return subject_unavailable(format),
     };
     // Ops hook 1: rate limit and database circuit.
     let admitted = match gate::admit(&state, &caller, format) {
         Ok(admitted) => admitted,
         Err(answer) => return *answer,
     };
+    // Ops hook 2: a persisted document (manifest id, APQ hash) becomes its text, or is refused.
+    if let Err(refusal) = state
+        .ops
+        .documents
+        .resolve(&mut request, &caller, &state.ops.metrics)
+    {
+        let status = match format {
+            Format::GraphqlResponse => StatusCode::BAD_REQUEST,
+            Format::Json => StatusCode::OK,
+        };
+        let answer = request_error(status, format, refusal.code(), refusal.message());
+        return admitted.finish(&state, answer, metrics::NONE, Outcome::RequestError);
+    }
     let operation = OperationSlot::default();
     let loaders = Loaders::new(&state.db, &caller, state.loader_delay);
     let mut response = state
@@ -45,7 +63,7 @@ async fn execute(
         let code = err.extensions.as_ref().and_then(|e| e.get("code"));
         matches!(code, Some(async_graphql::Value::String(c)) if c == codes::METHOD_NOT_ALLOWED)
     });
-    // Ops hook 2: the request id in every error, and how the request ended.
+    // Ops hook 3: the request id in every error, and how the request ended.
     gate::stamp_request_id(&mut response);
     let outcome = gate::outcome(&response, request_failed);
     let status = if get_mutation {
@@ -80,7 +98,7 @@ async fn execute(
         http.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
     }
-    // Ops hook 3: metrics, access log, rate-limit headers.
+    // Ops hook 4: metrics, access log, rate-limit headers.
     let label = match operation.get() {
         Some(name) => state.ops.metrics.names.label(name.as_deref()),
         None => metrics::NONE.into(),
@@ -158,10 +176,24 @@ fn parse_body(body: &[u8]) -> Result<async_graphql::Request, String> {
     let Some(object) = value.as_object() else {
         return Err("the body must be a JSON object; batched requests are not supported".into());
     };
+    // A persisted document comes by id (`documentId`, Relay's `id`) or APQ hash instead.
+    let document_id = ["documentId", "id"]
+        .iter()
+        .find_map(|key| object.get(*key).and_then(|v| v.as_str()))
+        .map(str::to_owned);
+    let persisted = object
+        .get("extensions")
+        .is_some_and(|e| e.get("persistedQuery").is_some());
     match object.get("query") {
         Some(serde_json::Value::String(_)) => {}
+        Some(serde_json::Value::Null) | None if document_id.is_some() || persisted => {}
         Some(_) => return Err("`query` must be a string".into()),
         None => return Err("the body has no `query`".into()),
+    }
+    if let Some(extensions) = object.get("extensions")
+        && !(extensions.is_object() || extensions.is_null())
+    {
+        return Err("`extensions` must be an object".into());
     }
     if let Some(vars) = object.get("variables")
         && !(vars.is_object() || vars.is_null())
@@ -173,7 +205,20 @@ fn parse_body(body: &[u8]) -> Result<async_graphql::Request, String> {
     {
         return Err("`operationName` must be a string".into());
     }
-    serde_json::from_value(value).map_err(|_| "the body is not a GraphQL request".to_owned())
+    let mut value = value;
+    if let Some(object) = value.as_object_mut()
+        && object.get("query").is_some_and(|q| q.is_null())
+    {
+        object.remove("query");
+    }
+    let mut request: async_graphql::Request = serde_json::from_value(value)
+        .map_err(|_| "the body is not a GraphQL request".to_owned())?;
+    if let Some(id) = document_id {
+        request
+            .extensions
+            .insert(DOCUMENT_ID.to_owned(), async_graphql::Value::String(id));
+    }
+    Ok(request)
 }
 
 /// Query-string form of a GraphQL request (`GET /graphql?query=…`).
@@ -183,6 +228,11 @@ pub struct GetParams {
     #[serde(rename = "operationName")]
     operation_name: Option<String>,
     variables: Option<String>,
+    /// A JSON object, e.g. `{"persistedQuery":{"version":1,"sha256Hash":"…"}}` (APQ over GET).
+    extensions: Option<String>,
+    /// A trusted document's id.
+    #[serde(rename = "documentId", alias = "id")]
+    document_id: Option<String>,
 }
 
 /// `GET /graphql`: GraphiQL without a query, otherwise a query (never a mutation).
@@ -192,12 +242,30 @@ pub async fn get(
     Query(params): Query<GetParams>,
 ) -> Response {
     let format = Format::from_headers(&headers);
-    let Some(query) = params.query else {
+    if params.query.is_none() && params.document_id.is_none() && params.extensions.is_none() {
         return graphiql::page();
-    };
+    }
     // GET must never change anything: the guard refuses any operation but a query, deciding
     // which operation runs exactly as execution does (405 with `Allow: POST`).
-    let mut request = async_graphql::Request::new(query).data(ReadOnly);
+    let mut request = async_graphql::Request::new(params.query.unwrap_or_default()).data(ReadOnly);
+    if let Some(extensions) = params.extensions {
+        match serde_json::from_str::<async_graphql::Extensions>(&extensions) {
+            Ok(extensions) => request.extensions = extensions,
+            Err(_) => {
+                return request_error(
+                    StatusCode::BAD_REQUEST,
+                    format,
+                    "BAD_REQUEST",
+                    "`extensions` must be a JSON object",
+                );
+            }
+        }
+    }
+    if let Some(id) = params.document_id {
+        request
+            .extensions
+            .insert(DOCUMENT_ID.to_owned(), async_graphql::Value::String(id));
+    }
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }

@@ -8,6 +8,7 @@ pub mod graphiql;
 pub mod graphql;
 pub mod health;
 pub mod middleware;
+pub mod subjects;
 pub mod ws;
 pub mod ws_session;
 
@@ -27,6 +28,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
+use self::subjects::SubjectError;
 use crate::{
     app::AppState,
     auth::{AuthError, Caller},
@@ -147,22 +149,55 @@ pub fn request_error(status: StatusCode, format: Format, code: &str, message: &s
     response
 }
 
+/// Why a request's identity was refused.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The token does not verify, or its subject names no customer fitting its role (401).
+    Token(AuthError),
+    /// The subject could not be looked up (503).
+    Unavailable,
+}
+
+/// The answer to a request whose subject could not be looked up.
+pub fn subject_unavailable(format: Format) -> Response {
+    request_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format,
+        "SERVICE_UNAVAILABLE",
+        "service temporarily unavailable, try again shortly",
+    )
+}
+
 /// Decodes the caller from the `Authorization` header: absent is anonymous, invalid is an error.
-pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, AuthError> {
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, Refusal> {
     match headers.get(header::AUTHORIZATION) {
         None => Ok(Caller(None)),
         Some(value) => {
             let value = value.to_str().map_err(|_| {
-                AuthError(
+                Refusal::Token(AuthError(
                     "the Authorization header is not valid text".to_owned(),
                     crate::auth::Rejection::Malformed,
-                )
+                ))
             })?;
-            state
-                .verifier
-                .verify_header(value)
-                .map(|viewer| Caller(Some(viewer)))
+            authenticate_value(state, value).await
         }
+    }
+}
+
+/// Verifies an `Authorization` value (`Bearer …`) and checks that its subject is a customer
+/// of the kind its role needs.
+pub async fn authenticate_value(state: &AppState, value: &str) -> Result<Caller, Refusal> {
+    let viewer = state
+        .verifier
+        .verify_header(value)
+        .map_err(Refusal::Token)?;
+    match state.subjects.check(&state.db, &viewer).await {
+        Ok(()) => Ok(Caller(Some(viewer))),
+        Err(SubjectError::Unknown) => Err(Refusal::Token(AuthError(
+            "the token's subject is not a customer its role may act as".to_owned(),
+            crate::auth::Rejection::UnknownSubject,
+        ))),
+        Err(SubjectError::Unavailable) => Err(Refusal::Unavailable),
     }
 }
 

@@ -13,7 +13,10 @@ use axum::{
     response::Response,
 };
 
-use super::{Format, authenticate, request_error, ws_session};
+use super::{
+    Format, Refusal, authenticate, authenticate_value, request_error, subject_unavailable,
+    ws_session,
+};
 use crate::{
     app::AppState,
     auth::Caller,
@@ -38,9 +41,10 @@ pub async fn upgrade(
             "ask for the graphql-transport-ws (or legacy graphql-ws) subprotocol",
         );
     };
-    let header_caller = match authenticate(&state, &headers) {
+    let header_caller = match authenticate(&state, &headers).await {
         Ok(caller) => caller,
-        Err(err) => {
+        Err(Refusal::Unavailable) => return subject_unavailable(Format::Json),
+        Err(Refusal::Token(err)) => {
             state.ops.metrics.token_rejected(err.1.label());
             return request_error(
                 StatusCode::UNAUTHORIZED,
@@ -79,10 +83,18 @@ pub fn on_init(
     move |payload| {
         Box::pin(async move {
             let caller = match bearer_from_payload(&payload) {
-                Some(value) => Caller(Some(state.verifier.verify_header(value).map_err(|e| {
-                    state.ops.metrics.token_rejected(e.1.label());
-                    async_graphql::Error::new(format!("{FORBIDDEN}: {e}"))
-                })?)),
+                Some(value) => match authenticate_value(&state, value).await {
+                    Ok(caller) => caller,
+                    Err(Refusal::Token(e)) => {
+                        state.ops.metrics.token_rejected(e.1.label());
+                        return Err(async_graphql::Error::new(format!("{FORBIDDEN}: {e}")));
+                    }
+                    Err(Refusal::Unavailable) => {
+                        return Err(async_graphql::Error::new(format!(
+                            "{FORBIDDEN}: service temporarily unavailable"
+                        )));
+                    }
+                },
                 None => header_caller,
             };
             let _ = caller_cell.set(caller.clone());

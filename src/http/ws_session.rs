@@ -295,7 +295,7 @@ impl Session {
     }
 
     /// Admits a new operation, or says why not.
-    fn start(&mut self, id: String, request: Request) -> Step {
+    fn start(&mut self, id: String, mut request: Request) -> Step {
         if !self.acked {
             return Step::Close(4401, "Unauthorized".to_owned());
         }
@@ -342,6 +342,9 @@ impl Session {
                 config.ws_max_operations
             );
             return refuse(id, message);
+        }
+        if let Err(refusal) = ops.documents.resolve(&mut request, &caller, &ops.metrics) {
+            return Step::Refuse(id, refusal.code(), refusal.message().to_owned());
         }
         let (kind, name) = describe(&request);
         let subscriptions = running

@@ -20,7 +20,7 @@ pub fn colour_allowed() -> bool {
 /// Installs the global subscriber; `RUST_LOG` overrides the default filter. Lines go through
 /// a background writer that drops them rather than block when stderr is slow or full (a
 /// request must never wait for a log reader); keep the guard alive to flush at exit.
-pub fn init(format: LogFormat) -> WorkerGuard {
+pub fn init(format: LogFormat) -> Logs {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| DEFAULT_FILTER.into());
     let (writer, guard) = NonBlockingBuilder::default()
         .lossy(true)
@@ -36,7 +36,21 @@ pub fn init(format: LogFormat) -> WorkerGuard {
             .boxed(),
     };
     let registry = tracing_subscriber::registry().with(fmt);
+    #[cfg(feature = "otel")]
+    let registry = registry.with(super::otel::layer());
     // A second initialisation (tests, embedding) keeps the first subscriber.
     let _ = registry.with(filter).try_init();
-    guard
+    Logs { _writer: guard }
+}
+
+/// Keeps the log writer (and the trace exporter) running; dropping it flushes both.
+pub struct Logs {
+    _writer: WorkerGuard,
+}
+
+impl Drop for Logs {
+    fn drop(&mut self) {
+        #[cfg(feature = "otel")]
+        super::otel::shutdown();
+    }
 }

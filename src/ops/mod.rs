@@ -5,9 +5,12 @@
 pub mod config;
 pub mod context;
 pub mod db_health;
+pub mod documents;
 pub mod logging;
 pub mod metrics;
 pub mod operation;
+#[cfg(feature = "otel")]
+pub mod otel;
 pub mod rate_limit;
 pub mod shutdown;
 
@@ -19,6 +22,7 @@ pub use config::OpsConfig;
 
 use self::{
     db_health::DbHealth,
+    documents::Documents,
     metrics::{Metrics, Snapshot},
     rate_limit::RateLimits,
     shutdown::Shutdown,
@@ -37,6 +41,8 @@ pub struct Ops {
     pub db_health: Arc<DbHealth>,
     /// The shutdown signal WebSockets watch.
     pub shutdown: Shutdown,
+    /// Trusted documents and APQ.
+    pub documents: Documents,
     db: DatabaseConnection,
     audit: AuditStats,
 }
@@ -44,8 +50,13 @@ pub struct Ops {
 impl Ops {
     /// Builds the layer and starts its housekeeping (histogram upkeep, idle-key eviction),
     /// which stops by itself once the gateway is dropped.
-    pub fn new(config: OpsConfig, db: DatabaseConnection, audit: AuditStats) -> Arc<Self> {
+    pub fn new(
+        config: OpsConfig,
+        db: DatabaseConnection,
+        audit: AuditStats,
+    ) -> Result<Arc<Self>, String> {
         let ops = Arc::new(Self {
+            documents: Documents::from_config(&config)?,
             metrics: Metrics::new(config.metrics_operation_names),
             limits: RateLimits::from_config(&config),
             db_health: DbHealth::new(db.clone()),
@@ -55,7 +66,7 @@ impl Ops {
             audit,
         });
         tokio::spawn(housekeeping(Arc::downgrade(&ops)));
-        ops
+        Ok(ops)
     }
 
     /// The audit queue's counters.

@@ -7,7 +7,7 @@ use entity::{
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Select,
+    QueryOrder, QuerySelect, Select,
 };
 
 use super::{
@@ -156,6 +156,17 @@ pub async fn members_of(
         .filter(customer::Column::DepartmentId.is_in(department_ids.iter().copied()))
         .order_by_asc(customer::Column::Name)
         .all(db)
+        .await?)
+}
+
+/// The kind of the customer `id`, if it exists: what authentication checks a token's role
+/// against. Reads one column by primary key.
+pub async fn kind_of(db: &DatabaseConnection, id: i32) -> Result<Option<CustomerKind>> {
+    Ok(customer::Entity::find_by_id(id)
+        .select_only()
+        .column(customer::Column::Kind)
+        .into_tuple::<CustomerKind>()
+        .one(db)
         .await?)
 }
 

@@ -86,18 +86,6 @@ fn misspell(name: &str) -> String {
     out
 }
 
-/// The body without the per-request `extensions.requestId`, which differs on every request.
-fn without_request_ids(mut body: Value) -> Value {
-    if let Some(errors) = body["errors"].as_array_mut() {
-        for error in errors {
-            if let Some(extensions) = error["extensions"].as_object_mut() {
-                extensions.remove("requestId");
-            }
-        }
-    }
-    body
-}
-
 /// Asserts that a document naming `hidden` answers byte for byte like the same document naming
 /// a misspelling of it, with a coded error and no data.
 async fn assert_like_misspelt(

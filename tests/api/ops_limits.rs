@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use crm_gateway::auth::Role;
 use serde_json::Value;
 
-use crate::helpers::*;
+use crate::{helpers::*, raw_http};
 
 /// Serves the app on a real socket with the peer address known (as the binary does).
 async fn serve_with_peers(app: &TestApp) -> SocketAddr {
@@ -27,14 +27,17 @@ async fn ask(
     addr: SocketAddr,
     token: Option<&str>,
     forwarded_for: Option<&str>,
-) -> (StatusCode, reqwest_like::Headers, Value) {
-    reqwest_like::post(
-        addr,
-        r#"{"query":"query Ping { __typename }"}"#,
-        token,
-        forwarded_for,
-    )
-    .await
+) -> (StatusCode, raw_http::Headers, Value) {
+    let mut headers = vec![];
+    let bearer = token.map(|t| format!("Bearer {t}"));
+    if let Some(bearer) = &bearer {
+        headers.push(("Authorization", bearer.as_str()));
+    }
+    if let Some(xff) = forwarded_for {
+        headers.push(("X-Forwarded-For", xff));
+    }
+    let body = r#"{"query":"query Ping { __typename }"}"#;
+    raw_http::request(addr, "POST", "/graphql", &headers, body).await
 }
 
 both_backends! {
@@ -95,67 +98,5 @@ both_backends! {
         assert_eq!(ask(addr, None, Some("10.9.9.9, 198.51.100.2")).await.0, StatusCode::OK, "another client");
         assert_eq!(ask(addr, None, Some("198.51.100.1, 198.51.100.2")).await.0, StatusCode::OK,
             "a forged left entry does not move the caller into someone else's bucket");
-    }
-}
-
-/// A minimal HTTP/1.1 client over a TCP socket (the gateway's peer address must be real).
-mod reqwest_like {
-    use std::{collections::HashMap, net::SocketAddr};
-
-    use axum::http::StatusCode;
-    use serde_json::Value;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-    pub struct Headers(HashMap<String, String>);
-
-    impl Headers {
-        pub fn get(&self, name: &str) -> Option<String> {
-            self.0.get(name).cloned()
-        }
-    }
-
-    pub async fn post(
-        addr: SocketAddr,
-        body: &str,
-        token: Option<&str>,
-        forwarded_for: Option<&str>,
-    ) -> (StatusCode, Headers, Value) {
-        let mut extra = String::new();
-        if let Some(token) = token {
-            extra += &format!("Authorization: Bearer {token}\r\n");
-        }
-        if let Some(xff) = forwarded_for {
-            extra += &format!("X-Forwarded-For: {xff}\r\n");
-        }
-        let request = format!(
-            "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n{extra}\r\n{body}",
-            body.len()
-        );
-        let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-        tcp.write_all(request.as_bytes()).await.unwrap();
-        let mut raw = Vec::new();
-        tcp.read_to_end(&mut raw).await.unwrap();
-        let text = String::from_utf8_lossy(&raw);
-        let (head, body) = text.split_once("\r\n\r\n").unwrap();
-        let mut lines = head.lines();
-        let status: u16 = lines
-            .next()
-            .unwrap()
-            .split(' ')
-            .nth(1)
-            .unwrap()
-            .parse()
-            .unwrap();
-        let headers = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-            .collect();
-        let body = serde_json::from_str(body).unwrap_or(Value::String(body.to_owned()));
-        (
-            StatusCode::from_u16(status).unwrap(),
-            Headers(headers),
-            body,
-        )
     }
 }

@@ -87,7 +87,9 @@ impl Gateway {
                 }
             });
         }
-        loop {
+        // Standard output (the banner) and standard error (the logs) are separate pipes read by
+        // separate threads: wait for both the ready line and the banner's three tokens.
+        while gateway.addr.is_empty() || gateway.banner.matches("Bearer ey").count() < 3 {
             let line = received
                 .recv_timeout(Duration::from_secs(60))
                 .unwrap_or_else(|_| {
@@ -98,12 +100,15 @@ impl Gateway {
                 });
             if line.contains("endpoint are ready") {
                 let start = line.find("http://").expect("url") + "http://".len();
-                gateway.addr = line[start..].chars().take_while(|c| *c != '/').collect();
-                return gateway;
+                gateway.addr = line[start..]
+                    .chars()
+                    .take_while(|c| *c != '/' && *c != '"')
+                    .collect();
             }
             gateway.banner.push_str(&line);
             gateway.banner.push('\n');
         }
+        gateway
     }
 
     /// The bearer token the banner printed for `role`.

@@ -198,3 +198,32 @@ both_backends! {
         }
     }
 }
+
+both_backends! {
+    async fn the_audit_records_the_operation_that_ran_not_the_first_one(backend) {
+        let app = TestApp::seeded(backend).await;
+        let employee = app.token(crm_gateway::auth::Role::Employee, app.ids().employee);
+        let doc = "query Harmless { customers(first: 1) { edges { node { name } } } } \
+                   query PeekNotes { customers(first: 2) { edges { node { name internalNotes } } } } \
+                   query PeekValue { customers(first: 1) { edges { node { lifetimeValue } } } }";
+        let run = |name: &'static str| {
+            app.post(json!({"query": doc, "operationName": name}), Some(&employee))
+        };
+        assert!(run("Harmless").await.1.get("errors").is_none());
+        assert!(run("PeekValue").await.1.get("errors").is_none());
+        let query = "{ accessAudit(first: 50) { edges { node { customerId operationName fields } } } }";
+        let mine = app.ids().employee.to_string();
+        let mut entries = Vec::new();
+        for _ in 0..100 {
+            entries = nodes(&app.data(query, Some(&app.manager())).await["accessAudit"]);
+            if entries.iter().any(|e| e["customerId"] == mine.as_str()) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let mine: Vec<_> = entries.iter().filter(|e| e["customerId"] == mine.as_str()).collect();
+        assert_eq!(mine.len(), 1, "only the operation that read internal fields: {entries:?}");
+        assert_eq!(mine[0]["operationName"], "PeekValue");
+        assert_eq!(mine[0]["fields"], json!(["Customer.lifetimeValue"]));
+    }
+}

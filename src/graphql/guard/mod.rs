@@ -215,8 +215,14 @@ impl Extension for RequestGuard {
             ));
         }
         match &parsed.outcome {
-            // async-graphql's validation hook returns them all (this hook returns one error).
-            Err(errors) => *lock(&self.invalid) = Some(errors.clone()),
+            // async-graphql never sees an invalid document (its own parser's checks would add
+            // errors of their own): a stand-in passes through, and the validation hook returns
+            // every error (this hook could return only one).
+            Err(errors) => {
+                *lock(&self.invalid) = Some(errors.clone());
+                return async_graphql::parser::parse_query("{ __typename }")
+                    .map_err(|e| coded(e.into(), codes::PARSE_FAILED));
+            }
             Ok(checked) => {
                 let operation = select(checked, name.as_deref())?;
                 coerce_variables(self.shared.tiers.of(tier), operation, variables)?;

@@ -145,7 +145,7 @@ impl Interaction {
             crate::service::service_level::impact(db, self.0.id).await?,
         ))
     }
-    /// Replies (and, for employees, internal notes), oldest first.
+    /// The messages of the conversation you may read, oldest first.
     #[graphql(complexity = "crate::graphql::nested_cost(first, child_complexity)")]
     async fn messages(
         &self,

@@ -17,7 +17,7 @@ fn id(field: &str, id: Option<ID>) -> Result<Option<i32>> {
     id.map(|id| parse_id(field, &id)).transpose()
 }
 
-/// A customer (or employee) asks a department for something.
+/// A request to a department.
 #[derive(InputObject)]
 pub struct OpenInteractionInput {
     /// The department asked.
