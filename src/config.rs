@@ -268,6 +268,16 @@ mod tests {
     }
 
     #[test]
+    fn introspection_is_open_in_dev_mode_and_for_employees_otherwise() {
+        let mut config = Config::with_database(DEFAULT_DATABASE_URL);
+        assert_eq!(config.introspection(), Introspection::All);
+        config.jwt_secret = Some("a-secret-that-is-long-enough-for-hs256".into());
+        assert_eq!(config.introspection(), Introspection::Employees);
+        config.introspection = Some(Introspection::None);
+        assert_eq!(config.introspection(), Introspection::None);
+    }
+
+    #[test]
     fn database_passwords_are_redacted() {
         assert_eq!(
             redact_url("postgres://app:s3cret@db:5432/crm"),

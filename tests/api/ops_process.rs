@@ -229,8 +229,14 @@ async fn sigterm_lets_the_request_in_flight_finish_closes_sockets_and_flushes_th
 async fn text_logs_in_a_file_have_no_colour_codes() {
     let database = TestDatabase::fresh(Backend::Sqlite).await;
     let mut gateway = Gateway::start(&database.url, &[]).await;
+    let db = Database::connect(&database.url).await.unwrap();
+    let client = crm_gateway::seed::demo_ids(&db)
+        .await
+        .unwrap()
+        .expect("seeded")
+        .client;
     let (status, body) = gateway
-        .post("query Hello { __typename }", &token(Role::Client, 1))
+        .post("query Hello { __typename }", &token(Role::Client, client))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     gateway.terminate();
@@ -244,4 +250,5 @@ async fn text_logs_in_a_file_have_no_colour_codes() {
         !logs.contains('\u{1b}'),
         "escape codes in a log file: {logs:?}"
     );
+    db.close().await.ok();
 }

@@ -78,5 +78,27 @@ const closed = await new Promise((resolve) => bad.subscribe({ query: 'subscripti
 if (closed?.code === 4403) pass('graphql-ws refuses a bad token with 4403');
 else fail(`graphql-ws bad token: ${JSON.stringify(closed)}`);
 
+// A socket is as good as its token: after exp (run.sh sets JWT_LEEWAY_SECS=0) the next operation
+// is answered UNAUTHENTICATED and the socket closes with 4403.
+const shortLived = (() => {
+  const now = Math.floor(Date.now() / 1000);
+  const head = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: String(clientId), role: 'client', iat: now, exp: now + 2 })}`;
+  return `${head}.${createHmac('sha256', secret).update(head).digest('base64url')}`;
+})();
+let closeCode = null;
+const expiring = createClient({ url: `${base.replace('http', 'ws')}/graphql/ws`, webSocketImpl: WebSocket, retryAttempts: 0,
+  lazy: false, connectionParams: { Authorization: `Bearer ${shortLived}` }, on: { closed: (e) => { closeCode = e.code; } } });
+const ask = () => new Promise((resolve) => expiring.subscribe({ query: '{ viewer { role } }' },
+  { next: (v) => resolve({ next: v }), error: (e) => resolve({ error: e }), complete: () => {} }));
+const before = await ask();
+await new Promise((r) => setTimeout(r, 3500));
+const after = await ask();
+await new Promise((r) => setTimeout(r, 300));
+const code = Array.isArray(after.error) ? after.error[0]?.extensions?.code : after.error?.code;
+if (before.next?.data?.viewer?.role === 'CLIENT' && code === 'UNAUTHENTICATED' && closeCode === 4403) {
+  pass('graphql-ws: an operation after the token expired is refused and the socket closes 4403');
+} else fail(`graphql-ws expiry: before ${JSON.stringify(before)}, after ${JSON.stringify(after)}, close ${closeCode}`);
+await expiring.dispose();
+
 console.log(`real clients: ${failures === 0 ? 'all checks passed' : `${failures} failed`}`);
 process.exit(failures === 0 ? 0 : 1);

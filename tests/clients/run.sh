@@ -13,7 +13,7 @@ cargo build --quiet --manifest-path "$root/Cargo.toml"
 bin="${CARGO_TARGET_DIR:-$root/target}/debug/crm-gateway"
 
 # Anonymous introspection is checked below: open it (production default: employees only).
-LISTEN_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$work/crm.db?mode=rwc" SEED_DEMO=true INTROSPECTION=all \
+LISTEN_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$work/crm.db?mode=rwc" SEED_DEMO=true INTROSPECTION=all JWT_LEEWAY_SECS=0 \
   RUST_LOG=warn "$bin" >"$work/gateway.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
