@@ -15,6 +15,7 @@ use crate::{
     service::{
         audit::{self, AuditEntry},
         events::EventBus,
+        write::Writer,
     },
 };
 
@@ -50,7 +51,10 @@ impl AppState {
         verifier: TokenVerifier,
         limits: Limits,
     ) -> Result<(Self, tokio::task::JoinHandle<()>), StartError> {
-        let (sink, writer) = audit::start(db.clone());
+        let bus = EventBus::start(&db).await?;
+        // One writer per process: every write, the audit's included, shares its SQLite queue.
+        let writes = Writer::new(db.clone(), bus);
+        let (sink, writer) = audit::start(writes.clone());
         let audit_stats = sink.stats();
         let observer: ReadObserver = Arc::new(move |caller: &Caller, operation, fields| {
             if let Some(viewer) = caller.viewer() {
@@ -62,8 +66,7 @@ impl AppState {
                 });
             }
         });
-        let bus = EventBus::start(&db).await?;
-        let schema = graphql::build_schema(db.clone(), bus, limits, Some(observer)).await?;
+        let schema = graphql::build_schema(db.clone(), writes, limits, Some(observer)).await?;
         let state = Self {
             schema,
             ops: Ops::new(OpsConfig::unlimited(), db.clone(), audit_stats)?,

@@ -12,7 +12,7 @@ pub mod types;
 use async_graphql::{Schema, SchemaBuilder, ValidationMode};
 use sea_orm::DatabaseConnection;
 
-use crate::service::{events::EventBus, write::Writer};
+use crate::service::write::Writer;
 
 use self::{
     guard::{Guard, ReadObserver, tiers::TierSchemas},
@@ -90,7 +90,7 @@ pub async fn tier_schemas() -> Result<TierSchemas, String> {
 /// in fast mode (depth and complexity only): the guard has already validated fully.
 pub async fn build_schema(
     db: DatabaseConnection,
-    bus: EventBus,
+    writer: Writer,
     limits: Limits,
     observer: Option<ReadObserver>,
 ) -> Result<AppSchema, String> {
@@ -107,9 +107,9 @@ pub async fn build_schema(
     #[cfg(feature = "otel")]
     let builder = builder.extension(async_graphql::extensions::Tracing);
     Ok(builder
-        .data(Writer::new(db.clone(), bus.clone()))
+        .data(writer.bus().clone())
+        .data(writer)
         .data(db)
-        .data(bus)
         .data(tiers)
         .extension(guard)
         .validation_mode(ValidationMode::Fast)

@@ -16,7 +16,10 @@ use entity::access_audit;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use tokio::{sync::mpsc, task::JoinHandle};
 
-use super::page::{self, Page, PageRequest};
+use super::{
+    page::{self, Page, PageRequest},
+    write::Writer,
+};
 use crate::Result;
 
 /// Entries waiting to be written, at most.
@@ -81,8 +84,9 @@ impl AuditStats {
     }
 }
 
-/// Starts the writer; it finishes once every sink is dropped and the queue is written.
-pub fn start(db: DatabaseConnection) -> (AuditSink, JoinHandle<()>) {
+/// Starts the writer; it finishes once every sink is dropped and the queue is written. Each
+/// batch is one write through `writes`, so it takes its turn with every other write.
+pub fn start(writes: Writer) -> (AuditSink, JoinHandle<()>) {
     let (tx, mut rx) = mpsc::channel::<AuditEntry>(QUEUE);
     let stats = AuditStats::default();
     let queued = stats.queued.clone();
@@ -101,15 +105,25 @@ pub fn start(db: DatabaseConnection) -> (AuditSink, JoinHandle<()>) {
             }
             let now = Utc::now();
             let written = batch.len();
-            let rows = batch.drain(..).map(|e| access_audit::ActiveModel {
-                customer_id: Set(e.customer_id),
-                role: Set(e.role.to_owned()),
-                operation_name: Set(e.operation_name.map(|n| n.chars().take(200).collect())),
-                fields: Set(e.fields.join(",")),
-                requested_at: Set(now),
-                ..Default::default()
-            });
-            if let Err(err) = access_audit::Entity::insert_many(rows).exec(&db).await {
+            let rows: Vec<access_audit::ActiveModel> = batch
+                .drain(..)
+                .map(|e| access_audit::ActiveModel {
+                    customer_id: Set(e.customer_id),
+                    role: Set(e.role.to_owned()),
+                    operation_name: Set(e.operation_name.map(|n| n.chars().take(200).collect())),
+                    fields: Set(e.fields.join(",")),
+                    requested_at: Set(now),
+                    ..Default::default()
+                })
+                .collect();
+            let insert = writes
+                .run(async |tx| {
+                    Ok(access_audit::Entity::insert_many(rows)
+                        .exec(tx.conn())
+                        .await?)
+                })
+                .await;
+            if let Err(err) = insert {
                 tracing::error!(%err, "cannot write access audit entries");
             }
             queued.fetch_sub(written, Ordering::Relaxed);

@@ -122,6 +122,11 @@ impl Writer {
         }
     }
 
+    /// The bus its events are published on (subscriptions listen there).
+    pub fn bus(&self) -> &EventBus {
+        &self.bus
+    }
+
     /// Runs `work` in one write transaction: commits if it returns `Ok`, rolls back if it
     /// returns `Err` (the error is passed on), and publishes the events it queued with
     /// [`Tx::publish`] only after the commit.

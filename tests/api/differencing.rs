@@ -205,12 +205,12 @@ async fn ask_everything(
     let mut months = HashSet::new();
     for (period, from, count) in questions(first, last) {
         let query = format!(
-            r#"{{ {field}(period: {period}, from: "{from}", count: {count}) {{ start end departments {{ department {{ id }} answers mean suppressed }} }} }}"#
+            r#"{{ {field}(period: {period}, from: "{from}", count: {count}) {{ startsOn endsBefore departments {{ department {{ id }} answers mean suppressed }} }} }}"#
         );
         let data = app.data(&query, Some(token)).await;
         for bucket in data[field].as_array().unwrap() {
-            let start: NaiveDate = bucket["start"].as_str().unwrap().parse().unwrap();
-            let end: NaiveDate = bucket["end"].as_str().unwrap().parse().unwrap();
+            let start: NaiveDate = bucket["startsOn"].as_str().unwrap().parse().unwrap();
+            let end: NaiveDate = bucket["endsBefore"].as_str().unwrap().parse().unwrap();
             if period == "MONTH" {
                 months.insert((start, end));
             }

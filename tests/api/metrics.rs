@@ -542,11 +542,11 @@ both_backends! {
         let app = TestApp::empty(backend).await;
         let c = build(&app.db).await;
         let employee = app.token(Role::Employee, c.care_agent);
-        let fields = "label start end closed departments { department { name } answers mean suppressed }";
+        let fields = "label startsOn endsBefore closed departments { department { name } answers mean suppressed }";
         let data = app.data(&format!(r#"{{ moraleSummary(period: WEEK, from: "2026-03-04") {{ {fields} }}
             departmentFeedbackSummary(period: WEEK, from: "2026-03-09") {{ {fields} }} }}"#), Some(&employee)).await;
         let week = &data["moraleSummary"][0];
-        assert_eq!((&week["start"], &week["end"], &week["closed"]), (&json!("2026-03-02"), &json!("2026-03-09"), &json!(true)));
+        assert_eq!((&week["startsOn"], &week["endsBefore"], &week["closed"]), (&json!("2026-03-02"), &json!("2026-03-09"), &json!(true)));
         let find = |summary: &Value, name: &str| summary["departments"].as_array().unwrap().iter().find(|a| a["department"]["name"] == name).unwrap().clone();
         let care = find(week, "Care");
         assert_eq!(care["answers"], 3);

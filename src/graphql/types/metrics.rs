@@ -313,11 +313,11 @@ impl SentimentPeriod {
         self.0.bucket.label
     }
     /// Monday of the first week it covers.
-    async fn start(&self) -> NaiveDate {
+    async fn starts_on(&self) -> NaiveDate {
         self.0.bucket.start
     }
     /// Monday after the last week it covers (exclusive).
-    async fn end(&self) -> NaiveDate {
+    async fn ends_before(&self) -> NaiveDate {
         self.0.bucket.end
     }
     /// Whether it is over; until an hour after its end every figure is withheld, since a
