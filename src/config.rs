@@ -144,9 +144,10 @@ pub struct Config {
     #[arg(long, env = "VALIDATION_CACHE_KB", default_value_t = 4096)]
     pub validation_cache_kb: u64,
     /// Who may introspect the schema (`__schema`, `__type`): `all`, `employees` or `none`.
-    /// Defaults to `all` in dev mode and `employees` otherwise.
-    #[arg(long, env = "INTROSPECTION", value_enum)]
-    pub introspection: Option<Introspection>,
+    /// Everyone sees only their own tier's schema either way; `employees` hides even that from
+    /// outsiders, for deployments whose clients use trusted documents only.
+    #[arg(long, env = "INTROSPECTION", value_enum, default_value_t = Introspection::All)]
+    pub introspection: Introspection,
     /// Operations settings: logs, limits, trusted documents, WebSocket, CORS, shutdown.
     #[command(flatten)]
     pub ops: crate::ops::OpsConfig,
@@ -204,14 +205,10 @@ impl Config {
         self.jwt_secret.is_none() && self.jwt_public_key_file.is_none()
     }
 
-    /// Who may introspect: the configured value, else `all` in dev mode and `employees`
-    /// otherwise (a production schema is not a public catalogue).
+    /// Who may introspect. Every caller's introspection shows only its own tier's schema, so
+    /// the default (`all`) reveals nothing hidden; front-ends and GraphiQL need it to work.
     pub fn introspection(&self) -> Introspection {
-        self.introspection.unwrap_or(if self.is_dev_mode() {
-            Introspection::All
-        } else {
-            Introspection::Employees
-        })
+        self.introspection
     }
 
     /// The request timeout as a duration.
@@ -277,12 +274,12 @@ mod tests {
     }
 
     #[test]
-    fn introspection_is_open_in_dev_mode_and_for_employees_otherwise() {
+    fn introspection_is_open_unless_an_operator_closes_it() {
         let mut config = Config::with_database(DEFAULT_DATABASE_URL);
         assert_eq!(config.introspection(), Introspection::All);
         config.jwt_secret = Some("a-secret-that-is-long-enough-for-hs256".into());
-        assert_eq!(config.introspection(), Introspection::Employees);
-        config.introspection = Some(Introspection::None);
+        assert_eq!(config.introspection(), Introspection::All);
+        config.introspection = Introspection::None;
         assert_eq!(config.introspection(), Introspection::None);
     }
 

@@ -253,8 +253,8 @@ both_backends! {
     }
 
     async fn introspection_follows_the_setting_and_answers_like_an_unknown_field(backend) {
-        // Tests run with a signing key, so the production default applies: employees only.
-        let app = TestApp::seeded(backend).await;
+        // An operator who closes introspection to outsiders.
+        let app = TestApp::seeded_with(backend, |c| c.introspection = Introspection::Employees).await;
         let pairs = [
             ("{ __schema { queryType { name } } }", "__schema"),
             ("{ __type(name: \"Customer\") { name } }", "__type"),
@@ -272,15 +272,15 @@ both_backends! {
             let data = app.data("{ __schema { queryType { name } } }", Some(&token)).await;
             assert_eq!(data["__schema"]["queryType"]["name"], "Query");
         }
-        let closed = TestApp::seeded_with(backend, |c| c.introspection = Some(Introspection::None)).await;
+        let closed = TestApp::seeded_with(backend, |c| c.introspection = Introspection::None).await;
         let body = closed.gql("{ __schema { queryType { name } } }", Some(&closed.manager())).await;
         assert_eq!(first_message(&body), "Unknown field \"__schema\" on type \"Query\".");
-        let open = TestApp::seeded_with(backend, |c| c.introspection = Some(Introspection::All)).await;
+        let open = TestApp::seeded_with(backend, |c| c.introspection = Introspection::All).await;
         open.data("{ __schema { queryType { name } } }", None).await;
     }
 
     async fn websocket_documents_pass_the_same_guard(backend) {
-        let app = TestApp::seeded(backend).await;
+        let app = TestApp::seeded_with(backend, |c| c.introspection = Introspection::Employees).await;
         let addr = app.serve().await;
         let (mut ws, ack) = live::connect(addr, Some(&app.client())).await;
         assert_eq!(ack["type"], "connection_ack", "{ack}");

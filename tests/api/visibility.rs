@@ -52,7 +52,7 @@ fn names(schema: &Value) -> BTreeSet<String> {
 
 both_backends! {
     async fn client_and_anonymous_introspection_names_no_internal_field_or_type(backend) {
-        let app = TestApp::seeded_with(backend, |c| c.introspection = Some(Introspection::All)).await;
+        let app = TestApp::seeded_with(backend, |c| c.introspection = Introspection::All).await;
         let manager = names(&app.data(FULL_INTROSPECTION, Some(&app.manager())).await);
         for token in [None, Some(app.client())] {
             let public = names(&app.data(FULL_INTROSPECTION, token.as_deref()).await);
@@ -131,7 +131,7 @@ both_backends! {
     }
 
     async fn type_lookup_by_name_hides_internal_types(backend) {
-        let app = TestApp::seeded_with(backend, |c| c.introspection = Some(Introspection::All)).await;
+        let app = TestApp::seeded_with(backend, |c| c.introspection = Introspection::All).await;
         let q = r#"{ __type(name: "ServiceAgreement") { name } c: __type(name: "Customer") { fields { name } } }"#;
         let data = app.data(q, Some(&app.client())).await;
         assert_eq!(data["__type"], Value::Null);

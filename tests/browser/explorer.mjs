@@ -184,7 +184,7 @@ async function productionMode() {
   await page.locator('[data-testid=explore-as]').waitFor();
   const options = await page.locator('[data-testid=explore-as] option').allTextContents();
   assert.deepEqual(options, ['anonymous', 'my headers (as edited)'], 'no demo identities with a key configured');
-  // In production only employees may introspect (INTROSPECTION=employees): the page says so.
+  // With INTROSPECTION=employees an anonymous caller has no schema: the page says so.
   await page.waitForFunction(() =>
     document.querySelector('[data-testid=schema-state]').textContent.startsWith('no schema for this caller'));
   await setEditor(page, QUERY_EDITOR, '{ products(first: 2) { edges { node { name } } } }');

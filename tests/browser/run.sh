@@ -42,7 +42,8 @@ start() {
 
 start dev
 dev_url="$url"
-start production JWT_SECRET="browser-check-secret-$(date +%s)-0123456789abcdef"
+# Production as an operator locks it down: a key, and introspection for employees only.
+start production JWT_SECRET="browser-check-secret-$(date +%s)-0123456789abcdef" INTROSPECTION=employees
 production_url="$url"
 DEV_URL="$dev_url" PRODUCTION_URL="$production_url" CHROMIUM="$chromium" \
   SCREENSHOT_DIR="${SCREENSHOT_DIR:-$work/screenshots}" node "$here/explorer.mjs"
