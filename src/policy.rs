@@ -16,7 +16,6 @@ use crate::{
     Error, Result,
     auth::{Caller, Role, Viewer},
     config::Introspection,
-    service::service_level::LevelScope,
 };
 
 /// How much of the company's internals a caller may see; ordered by clearance.
@@ -167,17 +166,34 @@ pub fn product_scope(caller: &Caller) -> ProductScope {
     }
 }
 
-/// Service agreements are internal knowledge: `Some(())` when the caller may read them.
-pub fn agreement_scope(caller: &Caller) -> Option<()> {
-    caller.viewer().filter(|v| is_internal(v)).map(|_| ())
+/// The policy's yes to a whole kind of record, for records that have no row scope: every row
+/// or none. Only this module makes one, so holding it proves the policy was asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Permit(());
+
+/// Service agreements are internal knowledge: a permit when the caller may read them.
+pub fn agreement_scope(caller: &Caller) -> Option<Permit> {
+    caller
+        .viewer()
+        .filter(|v| is_internal(v))
+        .map(|_| Permit(()))
 }
 
-/// The access audit is individual-level data about employees: `Some(())` for managers.
-pub fn audit_scope(caller: &Caller) -> Option<()> {
+/// The access audit is individual-level data about employees: a permit for managers.
+pub fn audit_scope(caller: &Caller) -> Option<Permit> {
     caller
         .viewer()
         .filter(|v| v.role == Role::Manager)
-        .map(|_| ())
+        .map(|_| Permit(()))
+}
+
+/// Which agreements and departments a caller's operational figures cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LevelScope {
+    /// Every department (managers).
+    All,
+    /// Only agreements and departments involving the department of this employee.
+    DepartmentOf(i32),
 }
 
 /// Whether the caller sees internal notes on interactions.
@@ -242,11 +258,22 @@ pub fn require_manager(caller: &Caller) -> Result<&Viewer> {
     }
 }
 
-/// Whom an interaction opened by the caller belongs to, and whether the department must be a
-/// customer-facing one (it must for outsiders: internal departments do not exist for them).
-pub fn open_interaction_rule(caller: &Caller) -> Result<(i32, bool)> {
+/// What the policy allows a caller opening an interaction for itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnOpening {
+    /// Whom the interaction belongs to: always the caller.
+    pub customer_id: i32,
+    /// Outsiders may only reach customer-facing departments: internal ones do not exist for them.
+    pub outsider: bool,
+}
+
+/// Whom an interaction opened by the caller belongs to, and which departments it may reach.
+pub fn open_interaction_rule(caller: &Caller) -> Result<OwnOpening> {
     let viewer = require_signed_in(caller)?;
-    Ok((viewer.customer_id, !is_internal(viewer)))
+    Ok(OwnOpening {
+        customer_id: viewer.customer_id,
+        outsider: !is_internal(viewer),
+    })
 }
 
 /// Rows a caller may rate: only interactions it opened itself.

@@ -33,12 +33,12 @@ impl Mutation {
         ctx: &Context<'_>,
         input: OpenInteractionInput,
     ) -> Result<Interaction> {
-        let (customer_id, external_only) = policy::open_interaction_rule(caller(ctx))?;
+        let rule = policy::open_interaction_rule(caller(ctx))?;
         let department_id = parse_id("input.departmentId", &input.department_id)?;
         let row = interaction_write::log_or_open(
             writer(ctx)?,
             NewInteraction {
-                customer_id,
+                customer_id: rule.customer_id,
                 department_id,
                 handler_id: None,
                 channel: input.channel.into(),
@@ -50,7 +50,7 @@ impl Mutation {
                 related_to_id: None,
             },
             Opener::Itself {
-                outsider: external_only,
+                outsider: rule.outsider,
             },
         )
         .await?;

@@ -13,16 +13,8 @@ use sea_orm::{
 };
 
 use super::sql::{self, Range};
+use crate::policy::LevelScope;
 use crate::{Error, Result};
-
-/// Which agreements and departments a caller's figures cover.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LevelScope {
-    /// Every department (managers).
-    All,
-    /// Only agreements and departments involving the department of this employee.
-    DepartmentOf(i32),
-}
 
 /// Operational figures of one agreement or one providing department.
 #[derive(Debug, Clone, Default, PartialEq)]

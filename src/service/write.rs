@@ -6,7 +6,7 @@
 //! A write function takes a `&Writer`, never a connection, so it has no way to write outside a
 //! transaction:
 //!
-//! ```ignore
+//! ```text
 //! pub async fn rename(writer: &Writer, id: i32, name: String) -> Result<thing::Model> {
 //!     writer
 //!         .run(async |tx| {
