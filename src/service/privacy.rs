@@ -54,6 +54,13 @@ pub async fn export(db: &DatabaseConnection, scope: ExportScope) -> Result<Value
         .one(db)
         .await?
         .ok_or(Error::NotFound { what: "customer" })?;
+    // An erased customer's token names nobody (authentication stops accepting it once its
+    // cached subject expires); the export says so at once rather than hand out a tombstone.
+    if me.erased_at.is_some() {
+        return Err(Error::Unauthenticated(
+            "this token's subject no longer exists".into(),
+        ));
+    }
     let mut document = json!({
         "format": EXPORT_FORMAT,
         "exportedAt": Utc::now(),
