@@ -81,6 +81,9 @@ pub enum Conflict {
     /// Another row already holds one of the unique values.
     #[error("another record already has one of these unique values")]
     Duplicate,
+    /// The customer's personal data was erased; the record can no longer be changed.
+    #[error("this customer's personal data has been erased")]
+    Erased,
 }
 
 impl Conflict {
@@ -95,6 +98,7 @@ impl Conflict {
             Conflict::DepartmentName => "DEPARTMENT_NAME_TAKEN",
             Conflict::MissingReference => "MISSING_REFERENCE",
             Conflict::Duplicate => "DUPLICATE",
+            Conflict::Erased => "ERASED",
         }
     }
 }

@@ -196,9 +196,22 @@ pub enum LevelScope {
     DepartmentOf(i32),
 }
 
+/// Whether internal notes appear in an interaction's conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Notes {
+    /// Public messages and internal notes, in one list (employees).
+    Shown,
+    /// Public messages only (clients).
+    Hidden,
+}
+
 /// Whether the caller sees internal notes on interactions.
-pub fn sees_internal_messages(caller: &Caller) -> bool {
-    caller.viewer().is_some_and(is_internal)
+pub fn notes(caller: &Caller) -> Notes {
+    if caller.viewer().is_some_and(is_internal) {
+        Notes::Shown
+    } else {
+        Notes::Hidden
+    }
 }
 
 /// Who can see that something changed; ordered, so a change is visible to a caller whose
@@ -229,6 +242,38 @@ pub fn audience(caller: &Caller) -> Audience {
 /// clients never hear of internal notes, re-assignments or links.
 pub fn event_visible(caller: &Caller, visible_to: Audience) -> bool {
     visible_to <= audience(caller)
+}
+
+/// What a caller's export of its own data may hold: its own rows, each field as the caller's
+/// audience may read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportScope {
+    /// Whose data: always the caller's own customer record.
+    pub customer_id: i32,
+    /// Which fields and versions: public ones for clients, internal ones too for employees.
+    pub audience: Audience,
+    /// Whether notes appear in the conversations.
+    pub notes: Notes,
+    /// Which departments may be named (an interaction's department).
+    pub departments: DepartmentScope,
+    /// Which products may be named (a purchase's product).
+    pub products: ProductScope,
+}
+
+/// Any signed-in caller may export what it may see about itself; anonymous callers have no
+/// data to export.
+pub fn export_scope(caller: &Caller) -> Result<ExportScope> {
+    let viewer = require_signed_in(caller)?;
+    let departments = department_scope(caller).ok_or_else(|| {
+        Error::Unauthenticated("sign in: this operation needs a bearer token".into())
+    })?;
+    Ok(ExportScope {
+        customer_id: viewer.customer_id,
+        audience: audience(caller),
+        notes: notes(caller),
+        departments,
+        products: product_scope(caller),
+    })
 }
 
 /// Any signed-in caller may write on its own behalf.

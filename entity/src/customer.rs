@@ -48,6 +48,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// When the row last changed.
     pub updated_at: DateTimeUtc,
+    /// When its personal data was replaced by a tombstone (right to erasure); never undone.
+    pub erased_at: Option<DateTimeUtc>,
 }
 
 /// Relations of a customer.

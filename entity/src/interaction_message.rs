@@ -1,8 +1,12 @@
-//! A message on an interaction: a public reply the customer sees, or an internal note.
+//! A public message on an interaction: a reply the customer wrote or the company sent.
+//!
+//! Internal notes live in their own table ([`crate::internal_note`]) with their own id
+//! sequence: were they stored here, the gaps they leave in message ids would tell a customer
+//! reading its conversation that employees had written notes on it.
 
 use sea_orm::entity::prelude::*;
 
-/// A stored message.
+/// A stored public message.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "interaction_message")]
 pub struct Model {
@@ -15,8 +19,6 @@ pub struct Model {
     pub author_id: i32,
     /// The text.
     pub body: String,
-    /// Internal notes are for employees only.
-    pub internal: bool,
     /// When the row was created.
     pub created_at: DateTimeUtc,
 }

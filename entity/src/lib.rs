@@ -12,6 +12,8 @@ pub mod department_feedback;
 pub mod enums;
 pub mod interaction;
 pub mod interaction_message;
+pub mod interaction_thread;
+pub mod internal_note;
 pub mod knowledge_article;
 pub mod morale_pulse;
 pub mod product;
@@ -25,6 +27,8 @@ pub mod prelude {
     pub use super::department::Entity as Department;
     pub use super::interaction::Entity as Interaction;
     pub use super::interaction_message::Entity as InteractionMessage;
+    pub use super::interaction_thread::Entity as InteractionThread;
+    pub use super::internal_note::Entity as InternalNote;
     pub use super::knowledge_article::Entity as KnowledgeArticle;
     pub use super::product::Entity as Product;
     pub use super::purchase::Entity as Purchase;

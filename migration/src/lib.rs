@@ -9,6 +9,8 @@ mod m20261123_000002_create_access_audit;
 mod m20261123_000003_add_messages_and_department_version;
 mod m20261123_000004_create_pulse_and_feedback;
 mod m20261124_000005_separate_public_changes;
+mod m20261125_000006_separate_internal_notes;
+mod m20261125_000007_add_customer_erasure;
 
 /// Every migration the gateway knows, oldest first.
 pub struct Migrator;
@@ -22,6 +24,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_add_messages_and_department_version::Migration),
             Box::new(m20261123_000004_create_pulse_and_feedback::Migration),
             Box::new(m20261124_000005_separate_public_changes::Migration),
+            Box::new(m20261125_000006_separate_internal_notes::Migration),
+            Box::new(m20261125_000007_add_customer_erasure::Migration),
         ]
     }
 }

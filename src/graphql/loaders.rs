@@ -6,7 +6,7 @@ use std::{collections::HashMap, future::Future, hash::Hash, pin::Pin, sync::Arc,
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
-    customer, department, interaction, interaction_message, product, purchase, service_agreement,
+    customer, department, interaction, interaction_thread, product, purchase, service_agreement,
 };
 use sea_orm::{DatabaseConnection, EntityTrait, FromQueryResult};
 
@@ -242,7 +242,7 @@ pub struct Loaders {
     /// Open interactions per department, oldest first.
     pub queue: NestedLoader<interaction::Model>,
     /// Messages per interaction, oldest first (internal notes only for employees).
-    pub messages: NestedLoader<interaction_message::Model>,
+    pub messages: NestedLoader<interaction_thread::Model>,
     /// Purchases per customer, newest first.
     pub purchases_of_customer: NestedLoader<purchase::Model>,
     /// Timelines per customer, newest first.
@@ -264,7 +264,7 @@ impl Loaders {
         let departments = policy::department_scope(caller);
         let products = policy::product_scope(caller);
         let agreements = policy::agreement_scope(caller);
-        let internal_notes = policy::sees_internal_messages(caller);
+        let notes = policy::notes(caller);
 
         macro_rules! scoped {
             ($scope:expr, |$db:ident, $s:ident, $keys:ident| $body:expr) => {{
@@ -325,11 +325,7 @@ impl Loaders {
             interactions_of_handler: interactions_of(Parent::Handler),
             interactions_caused_by: interactions_of(Parent::RelatedTo),
             queue: nested(db, delay, owner.map(service::interaction::queue)),
-            messages: nested(
-                db,
-                delay,
-                Some(service::interaction::messages(internal_notes)),
-            ),
+            messages: nested(db, delay, Some(service::interaction::messages(notes))),
             purchases_of_customer: nested(db, delay, owner.map(service::purchase::of_customers)),
             timeline: timelines(db, delay, owner),
             members: nested(db, delay, owner.map(service::customer::members)),

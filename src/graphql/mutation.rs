@@ -8,8 +8,8 @@ use crate::{
     Error, Result, policy,
     service::{
         customer_write,
-        interaction_write::{self, NewInteraction, Opener, Transition},
-        org_write, pulse,
+        interaction_write::{self, MessageKind, NewInteraction, Opener, Transition},
+        org_write, privacy, pulse,
         versioned::Expected,
         write::Writer,
     },
@@ -75,7 +75,7 @@ impl Mutation {
             viewer.customer_id,
             id,
             &body,
-            false,
+            MessageKind::Reply,
         )
         .await?;
         Ok(InteractionMessage { row, customer_id })
@@ -193,7 +193,7 @@ impl Mutation {
             viewer.customer_id,
             id,
             &body,
-            true,
+            MessageKind::InternalNote,
         )
         .await?;
         Ok(InteractionMessage { row, customer_id })
@@ -260,6 +260,23 @@ impl Mutation {
         Ok(Department(
             org_write::create_department(writer(ctx)?, input.into_input()?).await?,
         ))
+    }
+
+    /// Erases a customer's personal data if it is still at `expectedVersion`: name, contact
+    /// details, notes and message texts become a tombstone; the rows stay, so counts, ratings
+    /// and purchase figures do not change. Final: erasing again answers `CONFLICT` (`ERASED`).
+    #[graphql(visible = "crate::policy::visible::manager")]
+    async fn erase_customer(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+    ) -> Result<Customer> {
+        let manager = policy::require_manager(caller(ctx))?;
+        let id = parse_id("id", &id)?;
+        let erased =
+            privacy::erase(writer(ctx)?, manager.customer_id, id, expected_version).await?;
+        Ok(Customer(erased.customer))
     }
 
     /// Updates a department that is still at `expectedVersion`.

@@ -60,6 +60,19 @@ impl Query {
         })
     }
 
+    /// Everything held about the signed-in caller that it may see, as one JSON document to
+    /// save as a file: its customer record, its interactions with their conversations, its
+    /// purchases and the ratings it gave. Anonymous callers have nothing to export.
+    async fn export_my_data(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<async_graphql::Json<serde_json::Value>> {
+        let scope = policy::export_scope(caller(ctx))?;
+        Ok(async_graphql::Json(
+            service::privacy::export(db(ctx)?, scope).await?,
+        ))
+    }
+
     /// Customers the caller may see (a client: only itself).
     #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "super::cost(first, last, child_complexity)")]

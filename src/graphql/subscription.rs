@@ -39,6 +39,9 @@ pub enum InteractionChangeKind {
     NoteAdded,
     /// The customer rated it.
     Rated,
+    /// Its customer's personal data was erased.
+    #[graphql(visible = "crate::policy::visible::internal")]
+    Erased,
 }
 
 impl From<Change> for InteractionChangeKind {
@@ -49,6 +52,7 @@ impl From<Change> for InteractionChangeKind {
             Change::Replied => Self::Replied,
             Change::NoteAdded => Self::NoteAdded,
             Change::Rated => Self::Rated,
+            Change::Erased => Self::Erased,
         }
     }
 }

@@ -8,8 +8,8 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use entity::{
     customer, department, department_feedback,
     enums::{Channel, CustomerKind, CustomerStatus, InteractionKind, InteractionStatus, Segment},
-    interaction, interaction_message, knowledge_article, morale_pulse, product, purchase,
-    service_agreement,
+    interaction, interaction_message, internal_note, knowledge_article, morale_pulse, product,
+    purchase, service_agreement,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
@@ -752,9 +752,7 @@ async fn seed_phone_outage(
         false,
         at(2026, 10, 28, 14),
     ));
-    interaction_message::Entity::insert_many(messages)
-        .exec(db)
-        .await?;
+    insert_messages(db, messages).await?;
     Ok(backup_line)
 }
 
@@ -836,10 +834,13 @@ async fn seed_messages(
             ));
         }
     }
-    interaction_message::Entity::insert_many(messages)
-        .exec(db)
-        .await?;
-    Ok(())
+    insert_messages(db, messages).await
+}
+
+/// A seeded message: a public reply, or an internal note (stored in its own table).
+enum Draft {
+    Reply(interaction_message::ActiveModel),
+    Note(internal_note::ActiveModel),
 }
 
 fn message(
@@ -848,15 +849,44 @@ fn message(
     body: &str,
     internal: bool,
     created_at: DateTime<Utc>,
-) -> interaction_message::ActiveModel {
-    interaction_message::ActiveModel {
-        interaction_id: Set(interaction_id),
-        author_id: Set(author_id),
-        body: Set(body.into()),
-        internal: Set(internal),
-        created_at: Set(created_at),
-        ..Default::default()
+) -> Draft {
+    if internal {
+        Draft::Note(internal_note::ActiveModel {
+            interaction_id: Set(interaction_id),
+            author_id: Set(author_id),
+            body: Set(body.into()),
+            created_at: Set(created_at),
+            ..Default::default()
+        })
+    } else {
+        Draft::Reply(interaction_message::ActiveModel {
+            interaction_id: Set(interaction_id),
+            author_id: Set(author_id),
+            body: Set(body.into()),
+            created_at: Set(created_at),
+            ..Default::default()
+        })
     }
+}
+
+/// Stores drafts, each kind in its table, keeping their order within the kind.
+async fn insert_messages(db: &impl ConnectionTrait, drafts: Vec<Draft>) -> Result<(), DbErr> {
+    let (mut replies, mut notes) = (Vec::new(), Vec::new());
+    for draft in drafts {
+        match draft {
+            Draft::Reply(m) => replies.push(m),
+            Draft::Note(n) => notes.push(n),
+        }
+    }
+    if !replies.is_empty() {
+        interaction_message::Entity::insert_many(replies)
+            .exec(db)
+            .await?;
+    }
+    if !notes.is_empty() {
+        internal_note::Entity::insert_many(notes).exec(db).await?;
+    }
+    Ok(())
 }
 
 /// What staff first answer to an interaction of `kind`.

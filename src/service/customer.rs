@@ -159,10 +159,11 @@ pub async fn members_of(
         .await?)
 }
 
-/// The kind of the customer `id`, if it exists: what authentication checks a token's role
-/// against. Reads one column by primary key.
+/// The kind of the customer `id`, if it exists and was not erased: what authentication checks
+/// a token's role against (an erased customer's token names nobody). Reads by primary key.
 pub async fn kind_of(db: &DatabaseConnection, id: i32) -> Result<Option<CustomerKind>> {
     Ok(customer::Entity::find_by_id(id)
+        .filter(customer::Column::ErasedAt.is_null())
         .select_only()
         .column(customer::Column::Kind)
         .into_tuple::<CustomerKind>()
@@ -201,6 +202,10 @@ pub(crate) async fn author(
 ) -> Result<customer::Model> {
     let row = customer::Entity::find_by_id(id).one(db).await?;
     match row {
+        // An erased customer's token writes nothing: no write may fill the tombstone again.
+        Some(row) if row.erased_at.is_some() => Err(Error::Unauthenticated(
+            "this token's subject cannot make this change".into(),
+        )),
         Some(row) if needs == Author::Customer || row.kind == CustomerKind::Internal => Ok(row),
         _ => Err(Error::Unauthenticated(
             "this token's subject cannot make this change".into(),

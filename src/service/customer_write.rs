@@ -170,6 +170,9 @@ async fn update_in(
             .await?
             .ok_or(Error::NotFound { what: "customer" })?,
     };
+    if current.erased_at.is_some() {
+        return Err(Error::Conflict(Conflict::Erased));
+    }
     // A stale version is answered before anything else is looked at, so the answer to a
     // request that was never going to be applied says nothing about other customers' data.
     let read = match expected.audience {

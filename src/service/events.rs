@@ -29,6 +29,8 @@ pub enum Change {
     NoteAdded,
     /// The customer rated it.
     Rated,
+    /// Its customer's personal data was erased (the texts are now a tombstone).
+    Erased,
 }
 
 /// One change to one interaction; subscribers re-read the row under their own scope.

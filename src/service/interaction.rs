@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use entity::{
     enums::{Channel, InteractionKind, InteractionStatus},
-    interaction, interaction_message,
+    interaction, interaction_thread,
 };
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select,
@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     Result,
-    policy::{Audience, OwnerScope},
+    policy::{Audience, Notes, OwnerScope},
 };
 
 /// Filters a list of interactions; every field narrows the list.
@@ -235,11 +235,14 @@ pub fn queue(scope: OwnerScope) -> Children<interaction::Entity> {
     }
 }
 
-/// Each interaction's messages, oldest first; internal notes only when `internal`.
-pub fn messages(internal: bool) -> Children<interaction_message::Entity> {
-    use interaction_message::Column as C;
-    let mut select = interaction_message::Entity::find();
-    if !internal {
+/// Each interaction's conversation, oldest first; internal notes only when `notes` says so.
+///
+/// Callers who may not see notes read the public messages only, so ids, counts and cursors of
+/// their list are those of `interaction_message` alone.
+pub fn messages(notes: Notes) -> Children<interaction_thread::Entity> {
+    use interaction_thread::Column as C;
+    let mut select = interaction_thread::Entity::find();
+    if notes == Notes::Hidden {
         select = select.filter(C::Internal.eq(false));
     }
     Children {
@@ -250,9 +253,9 @@ pub fn messages(internal: bool) -> Children<interaction_message::Entity> {
         sort: Sort {
             name: "createdAt",
             column: Some((C::CreatedAt, KeyKind::Time)),
-            id: C::Id,
+            id: C::ThreadKey,
             descending: false,
-            key: |m| (Some(KeyValue::Time(m.created_at)), m.id),
+            key: |m| (Some(KeyValue::Time(m.created_at)), m.thread_key),
         },
     }
 }

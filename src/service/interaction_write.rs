@@ -5,12 +5,12 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{
     customer, department,
     enums::{Channel, CustomerKind, InteractionKind, InteractionStatus},
-    interaction, interaction_message, service_agreement,
+    interaction, interaction_message, interaction_thread, internal_note, service_agreement,
 };
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     sea_query::{Expr, ExprTrait},
 };
 
@@ -219,19 +219,28 @@ async fn insert_in(
     Ok(row)
 }
 
+/// What a message on an interaction is: who may read it, and so where it is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    /// A public reply, in `interaction_message`: the customer reads it.
+    Reply,
+    /// An internal note, in `internal_note` (its own id sequence): only employees read it.
+    InternalNote,
+}
+
 /// Adds a public reply or an internal note, on an interaction inside `scope`; returns the
-/// message and the interaction's customer id.
+/// entry as the conversation shows it and the interaction's customer id.
 pub async fn add_message(
     writer: &Writer,
     scope: OwnerScope,
     author_id: i32,
     interaction_id: i32,
     body: &str,
-    internal: bool,
-) -> Result<(interaction_message::Model, i32)> {
+    kind: MessageKind,
+) -> Result<(interaction_thread::Model, i32)> {
     let body = validate::text("body", body, MAX_BODY)?;
     writer
-        .run(async |tx| add_message_in(tx, scope, author_id, interaction_id, body, internal).await)
+        .run(async |tx| add_message_in(tx, scope, author_id, interaction_id, body, kind).await)
         .await
 }
 
@@ -241,32 +250,21 @@ async fn add_message_in(
     author_id: i32,
     interaction_id: i32,
     body: String,
-    internal: bool,
-) -> Result<(interaction_message::Model, i32)> {
+    kind: MessageKind,
+) -> Result<(interaction_thread::Model, i32)> {
     let txn = tx.conn();
-    let needs = if internal {
-        Author::Internal
-    } else {
-        Author::Customer
+    let needs = match kind {
+        MessageKind::InternalNote => Author::Internal,
+        MessageKind::Reply => Author::Customer,
     };
     author(txn, author_id, needs).await?;
     let row = in_scope(txn, scope, interaction_id).await?;
     let now = Utc::now();
-    let message = interaction_message::ActiveModel {
-        interaction_id: Set(row.id),
-        author_id: Set(author_id),
-        body: Set(body),
-        internal: Set(internal),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
+    let entry = insert_message(txn, row.id, author_id, body, now, kind).await?;
     // A message changes no field and no version; it moves the change time of its audience.
-    let (change, visible_to) = if internal {
-        (Change::NoteAdded, Audience::Internal)
-    } else {
-        (Change::Replied, Audience::Public)
+    let (change, visible_to) = match kind {
+        MessageKind::InternalNote => (Change::NoteAdded, Audience::Internal),
+        MessageKind::Reply => (Change::Replied, Audience::Public),
     };
     let mut changes = <interaction::ActiveModel as Default>::default();
     stamp(&mut changes, now, visible_to);
@@ -276,7 +274,40 @@ async fn add_message_in(
         .exec(txn)
         .await?;
     tx.publish(event(&row, change, visible_to));
-    Ok((message, row.customer_id))
+    Ok((entry, row.customer_id))
+}
+
+/// Stores a message in the table of its kind.
+async fn insert_message(
+    txn: &impl ConnectionTrait,
+    interaction_id: i32,
+    author_id: i32,
+    body: String,
+    created_at: DateTime<Utc>,
+    kind: MessageKind,
+) -> Result<interaction_thread::Model> {
+    Ok(match kind {
+        MessageKind::Reply => interaction_message::ActiveModel {
+            interaction_id: Set(interaction_id),
+            author_id: Set(author_id),
+            body: Set(body),
+            created_at: Set(created_at),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?
+        .into(),
+        MessageKind::InternalNote => internal_note::ActiveModel {
+            interaction_id: Set(interaction_id),
+            author_id: Set(author_id),
+            body: Set(body),
+            created_at: Set(created_at),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?
+        .into(),
+    })
 }
 
 /// A change an employee makes to an interaction.
@@ -488,28 +519,6 @@ async fn reload(db: &impl ConnectionTrait, id: i32) -> Result<interaction::Model
         .ok_or(Error::NotFound {
             what: "interaction",
         })
-}
-
-/// Messages of each interaction in `ids`, oldest first; internal notes only when `internal`.
-pub async fn messages_of(
-    db: &DatabaseConnection,
-    ids: &[i32],
-    internal: bool,
-) -> Result<Vec<interaction_message::Model>> {
-    use sea_orm::QueryOrder;
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut select = interaction_message::Entity::find()
-        .filter(interaction_message::Column::InteractionId.is_in(ids.iter().copied()));
-    if !internal {
-        select = select.filter(interaction_message::Column::Internal.eq(false));
-    }
-    Ok(select
-        .order_by_asc(interaction_message::Column::CreatedAt)
-        .order_by_asc(interaction_message::Column::Id)
-        .all(db)
-        .await?)
 }
 
 /// Links interaction `id` (at `expected` version) to the interaction that caused it.

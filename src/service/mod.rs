@@ -14,6 +14,7 @@ pub mod knowledge;
 pub mod nested;
 pub mod org_write;
 pub mod page;
+pub mod privacy;
 pub mod product;
 pub mod pulse;
 pub mod purchase;

@@ -128,7 +128,7 @@ pub async fn external(
     };
     let first_reply = "SELECT m.interaction_id, MIN(m.created_at) AS first_reply \
          FROM interaction_message m JOIN interaction mi ON mi.id = m.interaction_id \
-         WHERE m.internal = FALSE AND m.author_id <> mi.customer_id GROUP BY m.interaction_id";
+         WHERE m.author_id <> mi.customer_id GROUP BY m.interaction_id";
     let query = format!(
         "SELECT {group} AS grp, COUNT(*) AS interactions, \
          {nps_responses} AS nps_responses, {promoters} AS promoters, {passives} AS passives, \

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::{
     helpers::*,
@@ -158,5 +158,79 @@ both_backends! {
         app.data(&format!(r#"mutation {{ assignInteraction(id: "{a}", expectedVersion: {read}, handlerId: "{}") {{ id }} }}"#, app.ids().employee), Some(&app.manager())).await;
         let stale = app.gql(&format!(r#"mutation {{ resolveInteraction(id: "{a}", expectedVersion: {read}) {{ id }} }}"#), Some(&employee)).await;
         assert_eq!(stale["errors"][0]["extensions"]["conflict"], "STALE_VERSION", "{stale}");
+    }
+
+    async fn a_clients_message_ids_stay_consecutive_across_an_internal_note(backend) {
+        let app = TestApp::seeded(backend).await;
+        let (client, employee) = (app.client(), app.employee());
+        let care = department_id(&app, "Customer Care").await;
+        let a = app.data(&open(&care, "Router"), Some(&client)).await["openInteraction"]["id"].as_str().unwrap().to_owned();
+        let reply = |body: &str| format!(r#"mutation {{ addReply(interactionId: "{a}", body: "{body}") {{ id }} }}"#);
+        let first = app.data(&reply("Hello?"), Some(&client)).await["addReply"]["id"].as_str().unwrap().parse::<i64>().unwrap();
+        let note = app.data(&format!(r#"mutation {{ addInternalNote(interactionId: "{a}", body: "Refund likely") {{ id internal body }} }}"#), Some(&employee)).await;
+        assert_eq!(note["addInternalNote"]["internal"], true, "{note}");
+        let second = app.data(&reply("Anyone?"), Some(&client)).await["addReply"]["id"].as_str().unwrap().parse::<i64>().unwrap();
+        assert_eq!(second, first + 1, "a note between two replies leaves no gap in message ids");
+
+        let messages = format!(r#"{{ interaction(id: "{a}") {{ messages(first: 10) {{ totalCount edges {{ node {{ id body }} }} }} }} }}"#);
+        let seen = app.data(&messages, Some(&client)).await;
+        let ids: Vec<Value> = nodes(&seen["interaction"]["messages"]).iter().map(|m| m["id"].clone()).collect();
+        assert_eq!(ids, vec![json!(first.to_string()), json!(second.to_string())], "{seen}");
+        assert_eq!(seen["interaction"]["messages"]["totalCount"], 2, "{seen}");
+
+        // Employees read the whole conversation as before: the note in its place, marked internal.
+        let staff = format!(r#"{{ interaction(id: "{a}") {{ messages(first: 10) {{ totalCount edges {{ node {{ id body internal }} }} }} }} }}"#);
+        let seen = app.data(&staff, Some(&employee)).await;
+        let thread = nodes(&seen["interaction"]["messages"]);
+        let bodies: Vec<(&str, bool)> = thread.iter().map(|m| (m["body"].as_str().unwrap(), m["internal"].as_bool().unwrap())).collect();
+        assert_eq!(bodies, [("Hello?", false), ("Refund likely", true), ("Anyone?", false)], "{seen}");
+        assert_eq!(seen["interaction"]["messages"]["totalCount"], 3, "{seen}");
+        assert_eq!(thread[1]["id"], note["addInternalNote"]["id"], "the note keeps the id it was created with");
+        let distinct: std::collections::HashSet<String> = thread.iter().map(|m| m["id"].to_string()).collect();
+        assert_eq!(distinct.len(), 3, "notes and messages never share an id: {seen}");
+        // Paging one by one through the mixed list visits every entry once, in order.
+        let mut after = String::new();
+        let mut paged = Vec::new();
+        for _ in 0..4 {
+            let page = app.data(&format!(r#"{{ interaction(id: "{a}") {{ messages(first: 1{after}) {{ pageInfo {{ hasNextPage endCursor }} edges {{ node {{ body }} }} }} }} }}"#), Some(&employee)).await;
+            let list = &page["interaction"]["messages"];
+            paged.extend(nodes(list).iter().map(|m| m["body"].as_str().unwrap().to_owned()));
+            if list["pageInfo"]["hasNextPage"] != true { break; }
+            after = format!(r#", after: "{}""#, list["pageInfo"]["endCursor"].as_str().unwrap());
+        }
+        assert_eq!(paged, ["Hello?", "Refund likely", "Anyone?"]);
+    }
+
+    async fn notes_written_before_the_split_survive_the_migration_both_ways(backend) {
+        use migration::{Migrator, MigratorTrait};
+        use sea_orm::{ConnectionTrait, Statement};
+        let app = TestApp::seeded(backend).await;
+        let count = |sql: &'static str| {
+            let db = app.db.clone();
+            async move {
+                let stmt = Statement::from_string(db.get_database_backend(), sql);
+                let row = db.query_one_raw(stmt).await.unwrap().unwrap();
+                row.try_get_by_index::<i64>(0).unwrap()
+            }
+        };
+        let thread = "SELECT COUNT(*) FROM interaction_thread";
+        let (notes, replies) = (count("SELECT COUNT(*) FROM internal_note").await, count("SELECT COUNT(*) FROM interaction_message").await);
+        assert!(notes > 0 && replies > 0, "the demo has both");
+        assert_eq!(count(thread).await, notes + replies);
+        // Back to one table (undoing the split and every step after it): every note becomes an
+        // internal message again…
+        let applied = Migrator::get_applied_migrations(&app.db).await.unwrap();
+        let split = applied.iter().position(|m| m.name().contains("separate_internal_notes")).unwrap();
+        Migrator::down(&app.db, Some((applied.len() - split) as u32)).await.unwrap();
+        assert_eq!(count("SELECT COUNT(*) FROM interaction_message WHERE internal = TRUE").await, notes);
+        assert_eq!(count("SELECT COUNT(*) FROM interaction_message").await, notes + replies);
+        // …and forward again: each in its own table, nothing lost, bodies intact.
+        Migrator::up(&app.db, None).await.unwrap();
+        assert_eq!(count("SELECT COUNT(*) FROM internal_note").await, notes);
+        assert_eq!(count("SELECT COUNT(*) FROM interaction_message").await, replies);
+        assert_eq!(count("SELECT COUNT(*) FROM internal_note WHERE body LIKE 'SIP trunk%'").await, 1);
+        // The app still reads the conversation through the view.
+        let seen = app.data("{ interactions(first: 5) { edges { node { messages(first: 5) { totalCount } } } } }", Some(&app.employee())).await;
+        assert!(seen["interactions"].is_object());
     }
 }

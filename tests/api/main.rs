@@ -25,6 +25,7 @@ mod ops_soak;
 mod ops_survive;
 mod ops_ws;
 mod pagination;
+mod privacy;
 mod proxy;
 mod raw_http;
 mod reading;

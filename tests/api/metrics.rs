@@ -129,7 +129,6 @@ async fn reply(db: &DatabaseConnection, interaction: i32, author: i32, when: Dat
         interaction_id: Set(interaction),
         author_id: Set(author),
         body: Set("reply".into()),
-        internal: Set(false),
         created_at: Set(when),
         ..Default::default()
     }

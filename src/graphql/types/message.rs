@@ -2,12 +2,12 @@
 
 use async_graphql::{ID, Object};
 use chrono::{DateTime, Utc};
-use entity::interaction_message;
+use entity::interaction_thread;
 
 /// A message on an interaction.
 pub struct InteractionMessage {
     /// The stored message.
-    pub row: interaction_message::Model,
+    pub row: interaction_thread::Model,
     /// The customer the interaction belongs to.
     pub customer_id: i32,
 }
@@ -16,7 +16,7 @@ pub struct InteractionMessage {
 impl InteractionMessage {
     /// Stable identifier.
     async fn id(&self) -> ID {
-        ID(self.row.id.to_string())
+        message_id(&self.row)
     }
     /// The text.
     async fn body(&self) -> &str {
@@ -39,5 +39,15 @@ impl InteractionMessage {
     #[graphql(visible = "crate::policy::visible::internal")]
     async fn author_id(&self) -> ID {
         ID(self.row.author_id.to_string())
+    }
+}
+
+/// Public messages keep their plain id; notes, numbered by their own sequence, are prefixed so
+/// an employee's client never confuses note 7 with message 7 (clients never see a note).
+fn message_id(row: &interaction_thread::Model) -> ID {
+    if row.internal {
+        ID(format!("note-{}", row.id))
+    } else {
+        ID(row.id.to_string())
     }
 }

@@ -1,0 +1,214 @@
+//! Privacy duties over HTTP with real tokens: `exportMyData` gives every signed-in caller what
+//! it may see about itself (and nothing it may not), `eraseCustomer` lets managers replace a
+//! customer's personal data with a tombstone while every aggregate stays as it was.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::*,
+    live::{connect, next, send},
+};
+
+const EXPORT: &str = "{ exportMyData }";
+const YEAR: &str = r#"range: {from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z"}"#;
+
+/// Opens an interaction as the client, with a reply of its own and a note by the employee.
+async fn conversation(app: &TestApp, reply: &str, note: &str) -> String {
+    let care = department_id(app, "Customer Care").await;
+    let open = format!(
+        r#"mutation {{ openInteraction(input: {{departmentId: "{care}", channel: PORTAL, kind: REQUEST, subject: "My router", summary: "Call me on 555-0199"}}) {{ id }} }}"#
+    );
+    let id = app.data(&open, Some(&app.client())).await["openInteraction"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.data(
+        &format!(r#"mutation {{ addReply(interactionId: "{id}", body: "{reply}") {{ id }} }}"#),
+        Some(&app.client()),
+    )
+    .await;
+    app.data(
+        &format!(
+            r#"mutation {{ addInternalNote(interactionId: "{id}", body: "{note}") {{ id }} }}"#
+        ),
+        Some(&app.employee()),
+    )
+    .await;
+    id
+}
+
+/// Every object key anywhere in `value`.
+fn keys(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                out.push(k.clone());
+                keys(v, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| keys(v, out)),
+        _ => {}
+    }
+}
+
+async fn customer_version(app: &TestApp, id: i32) -> i64 {
+    app.data(
+        &format!(r#"{{ customer(id: "{id}") {{ version }} }}"#),
+        Some(&app.manager()),
+    )
+    .await["customer"]["version"]
+        .as_i64()
+        .unwrap()
+}
+
+fn erase(id: i32, version: i64) -> String {
+    format!(
+        r#"mutation {{ eraseCustomer(id: "{id}", expectedVersion: {version}) {{ id name email phone organization version }} }}"#
+    )
+}
+
+/// What must not move when a customer is erased: figures, counts, rows.
+async fn aggregates(app: &TestApp, client: i32) -> Value {
+    let fields = "group interactions nps npsResponses promoters detractors csatMean csatResponses meanFirstResponseHours meanResolutionHours revenue purchases activeCustomers";
+    app.data(
+        &format!(
+            r#"{{ sat: externalSatisfaction({YEAR}, groupBy: SEGMENT) {{ {fields} }}
+                customers {{ totalCount }}
+                customer(id: "{client}") {{ status segment lifetimeValue interactions(first: 1) {{ totalCount }} purchases(first: 1) {{ totalCount }} }} }}"#
+        ),
+        Some(&app.employee()),
+    )
+    .await
+}
+
+both_backends! {
+    async fn anonymous_callers_have_nothing_to_export(backend) {
+        let app = TestApp::seeded(backend).await;
+        let body = app.gql(EXPORT, None).await;
+        assert_eq!(first_code(&body), "UNAUTHENTICATED", "{body}");
+    }
+
+    async fn a_client_exports_its_own_data_and_nothing_hidden(backend) {
+        let app = TestApp::seeded(backend).await;
+        let id = conversation(&app, "My reply", "Secret staff remark").await;
+        let export = app.data(EXPORT, Some(&app.client())).await["exportMyData"].clone();
+        let me = app.data("{ viewer { customer { id email interactions(first: 1) { totalCount } purchases(first: 1) { totalCount } } } }", Some(&app.client())).await;
+        let me = &me["viewer"]["customer"];
+        assert_eq!(export["customer"]["id"], me["id"]);
+        assert_eq!(export["customer"]["email"], me["email"]);
+        assert_eq!(export["interactions"].as_array().unwrap().len() as i64, me["interactions"]["totalCount"].as_i64().unwrap());
+        assert_eq!(export["purchases"].as_array().unwrap().len() as i64, me["purchases"]["totalCount"].as_i64().unwrap());
+        let mine = export["interactions"].as_array().unwrap().iter().find(|i| i["id"] == id.as_str()).expect("the new interaction").clone();
+        let bodies: Vec<&str> = mine["messages"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
+        assert_eq!(bodies, ["My reply"], "public messages only");
+
+        let text = export.to_string();
+        assert!(!text.contains("Secret staff remark"), "no internal note reaches a client");
+        let mut seen = Vec::new();
+        keys(&export, &mut seen);
+        for hidden in ["healthScore", "lifetimeValue", "internalNotes", "internalNote", "slaDueAt", "slaBreached", "handlerId", "relatedToId", "internal", "authorId", "moralePulses", "departmentFeedbackGiven", "title", "hireDate"] {
+            assert!(!seen.iter().any(|k| k == hidden), "a client's export names {hidden}: {export}");
+        }
+        // Versions are those the client locks with.
+        let version = app.data(&format!(r#"{{ interaction(id: "{id}") {{ version }} }}"#), Some(&app.client())).await;
+        assert_eq!(mine["version"], version["interaction"]["version"]);
+    }
+
+    async fn an_employee_exports_its_own_record_as_employees_see_it(backend) {
+        let app = TestApp::seeded(backend).await;
+        app.data("mutation { submitMoralePulse(score: 4, comment: \"busy week\") }", Some(&app.employee())).await;
+        let export = app.data(EXPORT, Some(&app.employee())).await["exportMyData"].clone();
+        assert_eq!(export["customer"]["id"], app.ids().employee.to_string());
+        assert!(export["customer"].get("healthScore").is_some(), "{export}");
+        assert!(export["moralePulses"].as_array().unwrap().iter().any(|p| p["comment"] == "busy week"), "{export}");
+        assert_eq!(export["format"], "crm-gateway.export.v1");
+    }
+
+    async fn only_managers_may_erase_and_others_are_refused_as_for_other_manager_writes(backend) {
+        let app = TestApp::seeded(backend).await;
+        let client = app.ids().client;
+        let version = customer_version(&app, client).await;
+        let manager_only = r#"mutation { createDepartment(input: {name: "X", description: "Y"}) { id } }"#;
+        for (who, token) in [("anonymous", None), ("client", Some(app.client())), ("employee", Some(app.employee()))] {
+            let refused = app.gql(&erase(client, version), token.as_deref()).await;
+            let reference = app.gql(manager_only, token.as_deref()).await;
+            assert!(refused["data"].is_null() || refused["data"]["eraseCustomer"].is_null(), "{who}: {refused}");
+            assert_eq!(first_code(&refused), first_code(&reference), "{who} is refused as for any manager write: {refused}");
+        }
+        assert_eq!(customer_version(&app, client).await, version, "nothing was erased");
+    }
+
+    async fn a_stale_version_is_a_conflict_and_erases_nothing(backend) {
+        let app = TestApp::seeded(backend).await;
+        let client = app.ids().client;
+        let version = customer_version(&app, client).await;
+        let body = app.gql(&erase(client, version - 1), Some(&app.manager())).await;
+        assert_eq!(first_code(&body), "CONFLICT", "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["conflict"], "STALE_VERSION", "{body}");
+        let export = app.data(EXPORT, Some(&app.client())).await;
+        assert_ne!(export["exportMyData"]["customer"]["name"], "Erased customer");
+    }
+
+    async fn erasure_replaces_personal_data_and_keeps_every_aggregate(backend) {
+        let app = TestApp::seeded(backend).await;
+        let addr = app.serve().await;
+        let ids = app.ids();
+        let id = conversation(&app, "My flat is at 12 Elm Street", "Customer sounds upset").await;
+        let client_token = app.client();
+        let before = aggregates(&app, ids.client).await;
+        let original = app.data(&format!(r#"{{ customer(id: "{}") {{ name email }} }}"#, ids.client), Some(&app.employee())).await["customer"].clone();
+        let (mut ws, ack) = connect(addr, Some(&app.employee())).await;
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        send(&mut ws, json!({"id": "1", "type": "subscribe", "payload": {"query": format!(r#"subscription {{ interactionChanged(customerId: "{}") {{ change interaction {{ id subject }} }} }}"#, ids.client)}})).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+
+        let version = customer_version(&app, ids.client).await;
+        let erased = app.data(&erase(ids.client, version), Some(&app.manager())).await["eraseCustomer"].clone();
+        assert_eq!(erased["name"], "Erased customer");
+        assert_eq!(erased["email"], format!("erased-{}@erased.invalid", ids.client));
+        assert!(erased["phone"].is_null() && erased["organization"].is_null(), "{erased}");
+        assert_eq!(erased["version"].as_i64().unwrap(), version + 1);
+        assert_eq!(aggregates(&app, ids.client).await, before, "counts, ratings and figures stay");
+
+        // Texts are tombstones, for employees too: subject, summary, replies, notes.
+        let seen = app.data(&format!(r#"{{ interaction(id: "{id}") {{ subject summary internalNote messages {{ edges {{ node {{ body }} }} }} }} }}"#), Some(&app.employee())).await;
+        let text = seen.to_string();
+        for gone in ["12 Elm Street", "Customer sounds upset", "555-0199", "My router"] {
+            assert!(!text.contains(gone), "{gone} survived erasure: {seen}");
+        }
+        assert!(nodes(&seen["interaction"]["messages"]).iter().all(|m| m["body"] == "[erased]"), "{seen}");
+
+        // Announced without personal data: ids and the tombstone only.
+        let event = next(&mut ws).await;
+        assert_eq!(event["payload"]["data"]["interactionChanged"]["change"], "ERASED", "{event}");
+        assert!(!event.to_string().contains("My router"), "{event}");
+
+        // Recorded in the access audit, by the manager.
+        let audit = app.data(&format!(r#"{{ accessAudit(last: 20, customerId: "{}") {{ edges {{ node {{ operationName fields }} }} }} }}"#, ids.manager), Some(&app.manager())).await;
+        assert!(nodes(&audit["accessAudit"]).iter().any(|e| e["operationName"] == "eraseCustomer" && e["fields"].to_string().contains(&format!("Customer:{}", ids.client))), "{audit}");
+
+        // Final: a second erasure is a coded conflict.
+        let again = app.gql(&erase(ids.client, version + 1), Some(&app.manager())).await;
+        assert_eq!(first_code(&again), "CONFLICT", "{again}");
+        assert_eq!(again["errors"][0]["extensions"]["conflict"], "ERASED", "{again}");
+        // Nor may an employee write personal data back.
+        let refill = app.gql(&format!(r#"mutation {{ updateCustomer(id: "{}", expectedVersion: {}, input: {{name: "Back again"}}) {{ id }} }}"#, ids.client, version + 1), Some(&app.employee())).await;
+        assert_eq!(refill["errors"][0]["extensions"]["conflict"], "ERASED", "{refill}");
+
+        // The erased customer's token resurrects nothing: it cannot sign in any more, and no
+        // write it attempts lands.
+        let contact = app.gql(r#"mutation { updateMyContact(input: {expectedVersion: 1, email: "back@example.com", phone: "1"}) { id } }"#, Some(&client_token)).await;
+        assert_eq!(first_code(&contact), "UNAUTHENTICATED", "{contact}");
+        let reply = app.gql(&format!(r#"mutation {{ addReply(interactionId: "{id}", body: "I am back") {{ id }} }}"#), Some(&client_token)).await;
+        assert_eq!(first_code(&reply), "UNAUTHENTICATED", "{reply}");
+        let export = app.gql(EXPORT, Some(&client_token)).await;
+        assert_eq!(first_code(&export), "UNAUTHENTICATED", "{export}");
+        // Until its cached subject expires a read still runs, and finds only the tombstone.
+        let read = app.gql("{ viewer { customer { name email phone } } }", Some(&client_token)).await;
+        for gone in [&original["name"], &original["email"]] {
+            assert!(!read.to_string().contains(gone.as_str().unwrap()), "{read}");
+        }
+    }
+}
