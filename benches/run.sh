@@ -103,17 +103,22 @@ phase() {
   after=$(xacts "$db")
   [ "$settle" -gt 0 ] || after=-1
   printf '%s\n' "$out" | awk -v d=$((after - before)) -v counted="$settle" '
+    BEGIN { p99 = "null" } # hey leaves out a percentile it has too few requests for
     /Requests\/sec:/ { rps = $2 }
     /50% in/ { p50 = $3 * 1000 }
     /99% in/ { p99 = $3 * 1000 }
     /^ *\[[0-9]+\]/ { n += $2; if ($1 != "[200]") bad += $2 }
     END { if (bad > 0) { print "non-200 answers: " bad > "/dev/stderr" }
           spr = (counted > 0 && n ? sprintf("%.2f", d / n) : "null")
-          printf "%.1f %.2f %.2f %d %s\n", rps, p50, p99, n, spr }'
+          if (p99 != "null") p99 = sprintf("%.2f", p99)
+          printf "%.1f %.2f %s %d %s\n", rps, p50, p99, n, spr }'
 }
 
-# Median of the numbers on stdin.
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+# Median of the numbers on stdin ("null" when there are none).
+median() {
+  grep -v null | sort -g | awk '{ v[NR] = $1 }
+    END { print (NR == 0 ? "null" : NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
 
 # Benchmarks one dataset; appends its JSON object to $WORK/results and its table to $WORK/table.
 bench_dataset() {

@@ -78,11 +78,16 @@ pub async fn add(db: &DatabaseConnection, customers: usize, per: usize) -> Resul
     let desk = Desk::load(db).await?;
     let first_new_interaction = max_id::<interaction::Entity>(db, interaction::Column::Id).await?;
     let mut rng = Rng(0xb01c_5eed ^ customers as u64);
+    let clock = Instant::now();
     let ids = insert_customers(db, &mut rng, customers).await?;
+    tracing::info!(elapsed = ?clock.elapsed(), "generated customers written");
     let written = insert_interactions(db, &mut rng, &desk, &ids, per).await?;
+    tracing::info!(elapsed = ?clock.elapsed(), "generated interactions written");
     let messages = insert_replies(db, first_new_interaction).await?;
+    tracing::info!(elapsed = ?clock.elapsed(), "replies written");
     // Fresh planner statistics, so the first benchmark queries do not run on a guess.
     db.execute_unprepared("ANALYZE").await?;
+    tracing::info!(elapsed = ?clock.elapsed(), "statistics analysed");
     Ok(Seeded {
         customers: ids.len(),
         interactions: written,
