@@ -26,6 +26,20 @@ pub enum Command {
     /// Mint an HS256 token the gateway accepts (signed with `JWT_SECRET`, or in dev mode with the
     /// secret file beside the SQLite database), for a customer the role fits.
     Token(TokenArgs),
+    /// Migrate, seed the demo company into an empty database, then add generated outside
+    /// customers with interactions (benchmark data; see README, Benchmark).
+    Seed(SeedArgs),
+}
+
+/// Arguments of the `seed` command.
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    /// Generated outside customers to add besides the demo company.
+    #[arg(long, default_value_t = 0)]
+    pub customers: usize,
+    /// Interactions per generated customer.
+    #[arg(long, default_value_t = 10)]
+    pub interactions_per: usize,
 }
 
 /// Arguments of the `schema` command.

@@ -11,6 +11,9 @@ async fn main() -> std::process::ExitCode {
         None => crm_gateway::app::run(cli.config).await,
         Some(Command::Schema(args)) => crm_gateway::graphql::print_sdl(args.tier).await,
         Some(Command::Token(args)) => crm_gateway::auth::cli::mint(&cli.config, &args).await,
+        Some(Command::Seed(args)) => crm_gateway::seed::bulk::run(&cli.config.database_url, &args)
+            .await
+            .map_err(Into::into),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

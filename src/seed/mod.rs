@@ -16,6 +16,7 @@ use sea_orm::{
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 
+pub mod bulk;
 mod catalog;
 
 use crate::auth::Role;

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod bench;
 mod databases;
 mod differencing;
 mod explorer;
