@@ -27,8 +27,8 @@ pub mod versioned;
 pub mod write;
 
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Select,
+    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, IdenStatic, Iterable,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
     sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, JoinType, LikeExpr, Order, Query},
 };
 
@@ -66,6 +66,57 @@ where
         .filter(id_col.is_in(ids.iter().copied()))
         .all(db)
         .await?)
+}
+
+/// An entity whose long text columns a read may leave out when the caller shows none of them:
+/// a list of names should not carry every row's notes from the database.
+pub trait LongText: EntityTrait {
+    /// Each long text column with the GraphQL field that shows it, its only reader.
+    const LONG: &'static [(Self::Column, &'static str)];
+}
+
+/// Which of an entity's [`LongText::LONG`] columns a read leaves out, one bit each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Omit(u8);
+
+impl Omit {
+    /// Reads every column.
+    pub const NONE: Omit = Omit(0);
+
+    /// Leaves out the long columns of `E` whose field `selected` says the caller does not show.
+    pub fn unselected<E: LongText>(selected: impl Fn(&str) -> bool) -> Self {
+        Omit(
+            E::LONG
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, field))| !selected(field))
+                .fold(0, |bits, (i, _)| bits | (1 << i)),
+        )
+    }
+
+    fn leaves_out<E: LongText>(self, col: &E::Column) -> bool {
+        E::LONG
+            .iter()
+            .enumerate()
+            .any(|(i, (long, _))| self.0 & (1 << i) != 0 && long.as_str() == col.as_str())
+    }
+}
+
+/// `select` reading the columns `omit` names as placeholders (`NULL`, or `''` when the column
+/// may not be null), so the rows still decode into the entity's model but carry no long text.
+pub(crate) fn omitting<E: LongText>(select: Select<E>, omit: Omit) -> Select<E> {
+    if omit == Omit::NONE {
+        return select;
+    }
+    E::Column::iter().fold(select.select_only(), |select, col| {
+        if !omit.leaves_out::<E>(&col) {
+            select.column(col)
+        } else if col.def().is_null() {
+            select.column_as(Expr::cust("NULL"), col.as_str())
+        } else {
+            select.column_as(Expr::cust("''"), col.as_str())
+        }
+    })
 }
 
 /// How rows are ranked within each parent for [`top_n_per_parent`].
