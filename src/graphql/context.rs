@@ -4,7 +4,11 @@ use async_graphql::Context;
 use sea_orm::DatabaseConnection;
 
 use super::loaders::Loaders;
-use crate::{Error, Result, auth::Caller};
+use crate::{
+    Error, Result,
+    auth::Caller,
+    service::{LongText, Omit},
+};
 
 /// The database handle placed in schema data.
 pub fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection> {
@@ -27,4 +31,19 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
 /// Fails with `UNAUTHENTICATED` when a root field needs a signed-in caller.
 pub fn signed_in<T>(scope: Option<T>) -> Result<T> {
     scope.ok_or_else(|| Error::Unauthenticated("sign in: this field needs a bearer token".into()))
+}
+
+/// The long columns of `E` that the nodes of the connection being resolved do not show
+/// (looked up under `edges { node }` and `nodes`, through fragments), so the read can leave
+/// them out.
+pub fn unshown_in_nodes<E: LongText>(ctx: &Context<'_>) -> Omit {
+    let look = ctx.look_ahead();
+    let (edges, nodes) = (look.field("edges").field("node"), look.field("nodes"));
+    Omit::unselected::<E>(|field| edges.field(field).exists() || nodes.field(field).exists())
+}
+
+/// The long columns of `E` that the object being resolved does not show.
+pub fn unshown<E: LongText>(ctx: &Context<'_>) -> Omit {
+    let look = ctx.look_ahead();
+    Omit::unselected::<E>(|field| look.field(field).exists())
 }

@@ -8,14 +8,14 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
     customer, department, interaction, interaction_thread, product, purchase, service_agreement,
 };
-use sea_orm::{DatabaseConnection, EntityTrait, FromQueryResult};
+use sea_orm::{DatabaseConnection, FromQueryResult};
 
 use crate::{
     Error, Result,
     auth::Caller,
     policy::{self, OwnerScope},
     service::{
-        self,
+        self, LongText, Omit,
         interaction::Parent,
         nested::Children,
         page::{Page, PageRequest, TotalCount},
@@ -67,8 +67,9 @@ fn group<K: Hash + Eq, V>(rows: Vec<V>, key: impl Fn(&V) -> Option<K>) -> HashMa
     map
 }
 
-/// Key of a nested list's first page: the parent id and how many rows it wants.
-pub type ListKey = (i32, u64);
+/// Key of a nested list's first page: the parent id, how many rows it wants, and which long
+/// columns its selection leaves unread.
+pub type ListKey = (i32, u64, Omit);
 
 type PageFuture<M> = Pin<Box<dyn Future<Output = Result<Page<M>>> + Send>>;
 
@@ -83,12 +84,24 @@ pub struct NestedLoader<M> {
 impl<M: Clone + Send + Sync + 'static> NestedLoader<M> {
     /// The page of `parent`'s rows that `first` and `after` ask for.
     pub async fn page(&self, parent: i32, first: i32, after: Option<&str>) -> Result<Page<M>> {
+        self.page_omitting(parent, first, after, Omit::NONE).await
+    }
+
+    /// [`Self::page`], a first page reading the long columns `omit` names as placeholders
+    /// (the caller's selection shows none of them).
+    pub async fn page_omitting(
+        &self,
+        parent: i32,
+        first: i32,
+        after: Option<&str>,
+        omit: Omit,
+    ) -> Result<Page<M>> {
         let request = PageRequest::forward(Some(first), after)?;
         let mut page = if request.has_cursor() {
             (self.after)(parent, request).await?
         } else {
             self.first
-                .load_one((parent, request.limit))
+                .load_one((parent, request.limit, omit))
                 .await?
                 .unwrap_or_else(Page::empty)
         };
@@ -103,20 +116,20 @@ impl<M: Clone + Send + Sync + 'static> NestedLoader<M> {
     }
 }
 
-/// Runs `fetch` once per distinct page size among `keys`.
+/// Runs `fetch` once per distinct page size and projection among `keys`.
 async fn per_size<V, F, Fut>(keys: Vec<ListKey>, fetch: F) -> Result<HashMap<ListKey, V>>
 where
-    F: Fn(Vec<i32>, u64) -> Fut,
+    F: Fn(Vec<i32>, u64, Omit) -> Fut,
     Fut: Future<Output = Result<HashMap<i32, V>>>,
 {
-    let mut by_size: HashMap<u64, Vec<i32>> = HashMap::new();
-    for (parent, size) in keys {
-        by_size.entry(size).or_default().push(parent);
+    let mut by_size: HashMap<(u64, Omit), Vec<i32>> = HashMap::new();
+    for (parent, size, omit) in keys {
+        by_size.entry((size, omit)).or_default().push(parent);
     }
     let mut out = HashMap::new();
-    for (size, parents) in by_size {
-        for (parent, value) in fetch(parents, size).await? {
-            out.insert((parent, size), value);
+    for ((size, omit), parents) in by_size {
+        for (parent, value) in fetch(parents, size, omit).await? {
+            out.insert((parent, size, omit), value);
         }
     }
     Ok(out)
@@ -129,7 +142,7 @@ fn nested<E>(
     children: Option<Children<E>>,
 ) -> NestedLoader<E::Model>
 where
-    E: EntityTrait,
+    E: LongText,
     E::Model: FromQueryResult + Clone + Send + Sync + 'static,
 {
     let children = children.map(Arc::new);
@@ -141,9 +154,9 @@ where
                 let Some(children) = children else {
                     return Ok(HashMap::new());
                 };
-                per_size(keys, |parents, size| {
+                per_size(keys, |parents, size, omit| {
                     let (db, children) = (db.clone(), children.clone());
-                    async move { children.first_pages(&db, &parents, size).await }
+                    async move { children.first_pages(&db, &parents, size, omit).await }
                 })
                 .await
             }
@@ -191,7 +204,8 @@ fn timelines(
                 let Some(scope) = scope else {
                     return Ok(HashMap::new());
                 };
-                per_size(keys, |parents, size| {
+                // A timeline reads no long text: nothing to leave out.
+                per_size(keys, |parents, size, _omit| {
                     let db = db.clone();
                     async move { timeline::first_pages(&db, scope, &parents, size).await }
                 })

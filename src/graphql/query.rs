@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, NaiveDate};
 
 use super::{
-    context::{caller, db, signed_in},
+    context::{caller, db, signed_in, unshown_in_nodes},
     guard::tiers::TierSchemas,
     types::*,
 };
@@ -90,7 +90,9 @@ impl Query {
         let filter = filter.unwrap_or_default().into_query()?;
         let order = CustomerOrderBy::resolve(order_by);
         let page = page(first, after, last, before)?;
-        let page = service::customer::list(db(ctx)?, scope, &filter, order, page).await?;
+        let omit = unshown_in_nodes::<entity::customer::Entity>(ctx);
+        let page =
+            service::customer::list_omitting(db(ctx)?, scope, &filter, order, page, omit).await?;
         Ok(connection(page, Customer))
     }
 

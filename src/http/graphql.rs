@@ -1,13 +1,15 @@
 //! GraphQL over HTTP: `POST /graphql` (JSON bodies) and `GET /graphql?query=…` (queries only).
 //! Both end in [`execute`], which authenticates, runs the schema and encodes the answer.
 
+use std::collections::BTreeMap;
+
 use axum::{
     body::Bytes,
     extract::{Query, State, rejection::BytesRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Format, Refusal, authenticate, gate, graphiql, request_error, subject_unavailable};
 use crate::{
@@ -73,13 +75,7 @@ async fn execute(
     } else {
         StatusCode::OK
     };
-    let body = match serde_json::to_value(&response).and_then(|mut json| {
-        // A request that never executed has no `data` entry at all (GraphQL over HTTP).
-        if request_failed && let Some(object) = json.as_object_mut() {
-            object.remove("data");
-        }
-        serde_json::to_vec(&json)
-    }) {
+    let body = match serde_json::to_vec(&Answer::of(&response, request_failed)) {
         Ok(body) => body,
         Err(err) => {
             tracing::error!(%err, "cannot serialise a GraphQL response");
@@ -104,6 +100,30 @@ async fn execute(
         None => metrics::NONE.into(),
     };
     admitted.finish(&state, http, &label, outcome)
+}
+
+/// A response as GraphQL over HTTP words it, serialised straight from async-graphql's values:
+/// their objects keep the query's selection order (a detour through `serde_json::Value`
+/// would sort the keys), and the body is written once.
+#[derive(Serialize)]
+struct Answer<'a> {
+    /// Absent, not null, when the request never executed (GraphQL over HTTP).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a async_graphql::Value>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [async_graphql::ServerError],
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    extensions: &'a BTreeMap<String, async_graphql::Value>,
+}
+
+impl<'a> Answer<'a> {
+    fn of(response: &'a async_graphql::Response, request_failed: bool) -> Self {
+        Self {
+            data: (!request_failed).then_some(&response.data),
+            errors: &response.errors,
+            extensions: &response.extensions,
+        }
+    }
 }
 
 /// Gives every uncoded error `BAD_USER_INPUT`; true when the request failed before execution

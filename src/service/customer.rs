@@ -10,6 +10,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, Select,
 };
 
+use super::Omit;
 use super::{
     nested::Children,
     page::{self, KeyFn, KeyKind, KeyValue, Page, PageRequest, Sort},
@@ -31,6 +32,11 @@ pub struct CustomerFilter {
     pub since_from: Option<DateTime<Utc>>,
     /// Customers since before this instant.
     pub since_to: Option<DateTime<Utc>>,
+}
+
+impl super::LongText for customer::Entity {
+    const LONG: &'static [(customer::Column, &'static str)] =
+        &[(customer::Column::InternalNotes, "internalNotes")];
 }
 
 /// Orderings of a customer list.
@@ -98,7 +104,7 @@ pub async fn get(
         .await?)
 }
 
-/// A page of customers.
+/// A page of customers (every column read).
 pub async fn list(
     db: &DatabaseConnection,
     scope: OwnerScope,
@@ -106,8 +112,20 @@ pub async fn list(
     order: (CustomerOrder, bool),
     page: PageRequest,
 ) -> Result<Page<customer::Model>> {
+    list_omitting(db, scope, filter, order, page, Omit::NONE).await
+}
+
+/// [`list`], reading the long columns `omit` names as placeholders.
+pub async fn list_omitting(
+    db: &DatabaseConnection,
+    scope: OwnerScope,
+    filter: &CustomerFilter,
+    order: (CustomerOrder, bool),
+    page: PageRequest,
+    omit: Omit,
+) -> Result<Page<customer::Model>> {
     use customer::Column as C;
-    let mut select = scoped(scope);
+    let mut select = super::omitting(scoped(scope), omit);
     if let Some(kind) = filter.kind {
         select = select.filter(C::Kind.eq(kind));
     }

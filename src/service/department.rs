@@ -6,6 +6,11 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use super::page::{self, Page, PageRequest};
 use crate::{Result, policy::DepartmentScope};
 
+impl super::LongText for department::Entity {
+    const LONG: &'static [(department::Column, &'static str)] =
+        &[(department::Column::Description, "description")];
+}
+
 fn scoped(scope: DepartmentScope) -> Select<department::Entity> {
     let select = department::Entity::find();
     match scope {

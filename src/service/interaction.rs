@@ -93,6 +93,18 @@ fn sort(
     }
 }
 
+impl super::LongText for interaction::Entity {
+    const LONG: &'static [(interaction::Column, &'static str)] = &[
+        (interaction::Column::Summary, "summary"),
+        (interaction::Column::InternalNote, "internalNote"),
+    ];
+}
+
+impl super::LongText for interaction_message::Entity {
+    const LONG: &'static [(interaction_message::Column, &'static str)] =
+        &[(interaction_message::Column::Body, "body")];
+}
+
 pub(crate) fn scoped(scope: OwnerScope) -> Select<interaction::Entity> {
     let select = interaction::Entity::find();
     match scope {

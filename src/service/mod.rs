@@ -28,11 +28,9 @@ pub mod versioned;
 pub mod write;
 
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, IdenStatic, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Select,
-    sea_query::{
-        Alias, Asterisk, Expr, ExprTrait, Func, LikeExpr, Order, Query, UnionType, WindowStatement,
-    },
+    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, IdenStatic, Iterable,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, JoinType, LikeExpr, Order, Query},
 };
 
 use crate::Result;
@@ -71,6 +69,57 @@ where
         .await?)
 }
 
+/// An entity whose long text columns a read may leave out when the caller shows none of them:
+/// a list of names should not carry every row's notes from the database.
+pub trait LongText: EntityTrait {
+    /// Each long text column with the GraphQL field that shows it, its only reader.
+    const LONG: &'static [(Self::Column, &'static str)];
+}
+
+/// Which of an entity's [`LongText::LONG`] columns a read leaves out, one bit each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Omit(u8);
+
+impl Omit {
+    /// Reads every column.
+    pub const NONE: Omit = Omit(0);
+
+    /// Leaves out the long columns of `E` whose field `selected` says the caller does not show.
+    pub fn unselected<E: LongText>(selected: impl Fn(&str) -> bool) -> Self {
+        Omit(
+            E::LONG
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, field))| !selected(field))
+                .fold(0, |bits, (i, _)| bits | (1 << i)),
+        )
+    }
+
+    fn leaves_out<E: LongText>(self, col: &E::Column) -> bool {
+        E::LONG
+            .iter()
+            .enumerate()
+            .any(|(i, (long, _))| self.0 & (1 << i) != 0 && long.as_str() == col.as_str())
+    }
+}
+
+/// `select` reading the columns `omit` names as placeholders (`NULL`, or `''` when the column
+/// may not be null), so the rows still decode into the entity's model but carry no long text.
+pub(crate) fn omitting<E: LongText>(select: Select<E>, omit: Omit) -> Select<E> {
+    if omit == Omit::NONE {
+        return select;
+    }
+    E::Column::iter().fold(select.select_only(), |select, col| {
+        if !omit.leaves_out::<E>(&col) {
+            select.column(col)
+        } else if col.def().is_null() {
+            select.column_as(Expr::cust("NULL"), col.as_str())
+        } else {
+            select.column_as(Expr::cust("''"), col.as_str())
+        }
+    })
+}
+
 /// How rows are ranked within each parent for [`top_n_per_parent`].
 pub(crate) struct Rank<C> {
     /// The column naming the parent.
@@ -83,16 +132,14 @@ pub(crate) struct Rank<C> {
     pub newest_first: bool,
 }
 
-/// Parents up to which [`top_n_per_parent`] uses one index-driven branch per parent.
-const UNION_PARENTS: usize = 400;
-
 /// The first `limit` rows per parent (newest first, or oldest first) in one statement, so a
 /// nested list costs one query for the whole page of parents, not one per parent.
 ///
-/// Up to [`UNION_PARENTS`] parents the statement is a `UNION ALL` of one small
-/// `ORDER BY … LIMIT` branch per parent: each branch is an index seek, so the cost follows the
-/// rows returned, not the rows the parents own. Beyond that (SQLite caps compound selects at
-/// 500 terms) a `ROW_NUMBER()` window ranks all of the parents' rows in one pass.
+/// The statement's text is the same whatever the number of parents (they travel as one
+/// parameter), so the database plans it once per connection and reuses the prepared statement;
+/// a text that grew with the parents cost more to plan than to run. Each parent's rows are one
+/// index seek bounded by `limit`, so the cost follows the rows returned, not the rows the
+/// parents own.
 pub(crate) async fn top_n_per_parent<E>(
     db: &DatabaseConnection,
     select: Select<E>,
@@ -104,68 +151,105 @@ where
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
 {
-    let Rank {
-        parent: parent_col,
-        order: order_col,
-        id: id_col,
-        newest_first,
-    } = rank;
-    let order = if newest_first {
-        Order::Desc
-    } else {
-        Order::Asc
-    };
     if parents.is_empty() || limit == 0 {
         return Ok(Vec::new());
     }
-    if parents.len() <= UNION_PARENTS {
-        let branch = |i: usize, parent: i32| {
-            let inner = select
-                .clone()
-                .filter(parent_col.eq(parent))
-                .order_by(order_col, order.clone())
-                .order_by(id_col, order.clone())
-                .limit(limit)
-                .into_query();
-            Query::select()
-                .column(Asterisk)
-                .from_subquery(inner, Alias::new(format!("p{i}")))
-                .to_owned()
-        };
-        let mut statement = branch(0, parents[0]);
-        statement.unions(
-            parents
-                .iter()
-                .enumerate()
-                .skip(1)
-                .map(|(i, p)| (UnionType::All, branch(i, *p))),
-        );
-        // Branch order is not promised to survive the union: order the whole result, which
-        // keeps every parent's rows in rank order.
-        statement
-            .order_by(Alias::new(order_col.as_str()), order.clone())
-            .order_by(Alias::new(id_col.as_str()), order);
-        let stmt = db.get_database_backend().build(&statement);
-        return Ok(E::Model::find_by_statement(stmt).all(db).await?);
-    }
-    let mut window = WindowStatement::partition_by(parent_col);
-    window
-        .order_by(order_col, order.clone())
-        .order_by(id_col, order);
-    let mut inner = select
-        .filter(parent_col.is_in(parents.iter().copied()))
-        .into_query();
-    inner.expr_window_as(
-        Func::cust(Alias::new("ROW_NUMBER")),
-        window,
-        Alias::new("row_rank"),
-    );
-    let outer = Query::select()
-        .column(Asterisk)
-        .from_subquery(inner, Alias::new("ranked"))
-        .and_where(Expr::col(Alias::new("row_rank")).lte(limit))
-        .order_by(Alias::new("row_rank"), Order::Asc)
-        .to_owned();
-    let stmt = db.get_database_backend().build(&outer);
+    let backend = db.get_database_backend();
+    let statement = match backend {
+        DbBackend::Postgres => lateral_top_n(select, &rank, parents, limit),
+        _ => correlated_top_n(select, &rank, parents, limit),
+    };
+    let stmt = backend.build(&statement);
     Ok(E::Model::find_by_statement(stmt).all(db).await?)
+}
+
+/// The alias of the parents' table in [`top_n_per_parent`].
+const PARENTS: &str = "parents";
+
+impl<C: ColumnTrait> Rank<C> {
+    fn direction(&self) -> Order {
+        if self.newest_first {
+            Order::Desc
+        } else {
+            Order::Asc
+        }
+    }
+
+    /// `select` narrowed to one parent (the expression `parent`), in rank order, `limit` rows.
+    fn top<E>(&self, select: Select<E>, parent: Expr, limit: u64) -> Select<E>
+    where
+        E: EntityTrait<Column = C>,
+    {
+        select
+            .filter(Expr::col(self.parent.as_column_ref()).eq(parent))
+            .order_by(self.order, self.direction())
+            .order_by(self.id, self.direction())
+            .limit(limit)
+    }
+}
+
+/// PostgreSQL: `FROM unnest($1::int4[]) CROSS JOIN LATERAL (… WHERE parent = p LIMIT $n)`.
+fn lateral_top_n<E: EntityTrait>(
+    select: Select<E>,
+    rank: &Rank<E::Column>,
+    parents: &[i32],
+    limit: u64,
+) -> sea_orm::sea_query::SelectStatement {
+    let parents_alias = Alias::new(PARENTS);
+    let rows = Alias::new("ranked");
+    let array = format!(
+        "{{{}}}",
+        parents
+            .iter()
+            .map(i32::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let inner = rank
+        .top(
+            select,
+            Expr::col((parents_alias.clone(), parents_alias.clone())),
+            limit,
+        )
+        .into_query();
+    Query::select()
+        .column((rows.clone(), Asterisk))
+        .from_function(
+            Func::cust("unnest").arg(Expr::val(array).cast_as("int4[]")),
+            parents_alias,
+        )
+        .join_lateral(JoinType::InnerJoin, inner, rows.clone(), Expr::val(true))
+        .order_by((rows.clone(), rank.parent), Order::Asc)
+        .order_by((rows.clone(), rank.order), rank.direction())
+        .order_by((rows, rank.id), rank.direction())
+        .to_owned()
+}
+
+/// SQLite (no LATERAL): the parents from `json_each(?)` drive the loop (`CROSS JOIN` fixes
+/// the join order in SQLite), and each parent's ids come from a correlated `LIMIT` subquery.
+fn correlated_top_n<E: EntityTrait>(
+    select: Select<E>,
+    rank: &Rank<E::Column>,
+    parents: &[i32],
+    limit: u64,
+) -> sea_orm::sea_query::SelectStatement {
+    let parents_alias = Alias::new(PARENTS);
+    let list = serde_json::Value::from(parents.to_vec()).to_string();
+    let ids = rank
+        .top(
+            select.clone().select_only().column(rank.id),
+            Expr::col((parents_alias.clone(), Alias::new("value"))),
+            limit,
+        )
+        .into_query();
+    let mut outer = select.into_query();
+    outer
+        .from_clear()
+        .from_function(Func::cust("json_each").arg(Expr::val(list)), parents_alias)
+        .cross_join(E::default())
+        .and_where(Expr::col(rank.id.as_column_ref()).in_subquery(ids))
+        .order_by(rank.parent.as_column_ref(), Order::Asc)
+        .order_by(rank.order.as_column_ref(), rank.direction())
+        .order_by(rank.id.as_column_ref(), rank.direction());
+    outer
 }

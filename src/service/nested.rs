@@ -30,7 +30,7 @@ pub struct Children<E: EntityTrait> {
 
 impl<E> Children<E>
 where
-    E: EntityTrait,
+    E: super::LongText,
     E::Model: FromQueryResult + Send + Sync,
 {
     /// What a cursor of this list under `parent` must carry.
@@ -42,12 +42,14 @@ where
         self.select.clone().filter(self.parent.eq(parent))
     }
 
-    /// The first `limit` rows of each of `parents`, in one statement.
+    /// The first `limit` rows of each of `parents`, in one statement, reading the long
+    /// columns `omit` names as placeholders.
     pub async fn first_pages(
         &self,
         db: &DatabaseConnection,
         parents: &[i32],
         limit: u64,
+        omit: super::Omit,
     ) -> Result<HashMap<i32, Page<E::Model>>> {
         let rank = super::Rank {
             parent: self.parent,
@@ -55,9 +57,9 @@ where
             id: self.sort.id,
             newest_first: self.sort.descending,
         };
+        let select = super::omitting(self.select.clone(), omit);
         // One row more than asked tells whether another page follows.
-        let rows =
-            super::top_n_per_parent(db, self.select.clone(), rank, parents, limit + 1).await?;
+        let rows = super::top_n_per_parent(db, select, rank, parents, limit + 1).await?;
         let mut grouped: HashMap<i32, Vec<E::Model>> = HashMap::new();
         for row in rows {
             if let Some(parent) = (self.parent_of)(&row) {

@@ -9,6 +9,10 @@ use super::{
 };
 use crate::{Result, policy::OwnerScope};
 
+impl super::LongText for purchase::Entity {
+    const LONG: &'static [(purchase::Column, &'static str)] = &[];
+}
+
 fn scoped(scope: OwnerScope) -> Select<purchase::Entity> {
     let select = purchase::Entity::find();
     match scope {

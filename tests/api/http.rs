@@ -145,3 +145,31 @@ both_backends! {
         assert_eq!(first_code(&body), "BAD_REQUEST", "{body}");
     }
 }
+
+both_backends! {
+    async fn response_objects_keep_the_selection_order(backend) {
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+        let app = TestApp::seeded(backend).await;
+        // `name` before `id`, `subject` before `id`, aliases and a `__typename` in between:
+        // the body lists every object's keys as the query selects them (GraphQL's
+        // "ordered map" rule), not alphabetically.
+        let query = "{ customers(first: 2) { totalCount edges { node { name id zz: kind interactions(first: 1) { nodes { subject __typename id } } } } } }";
+        let request = Request::post("/graphql")
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {}", app.manager()))
+            .body(Body::from(json!({ "query": query }).to_string()))
+            .unwrap();
+        let response = app.router.clone().oneshot(request).await.unwrap();
+        let text = String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+        assert!(text.starts_with(r#"{"data":{"customers":{"totalCount":"#), "{text}");
+        assert!(text.contains(r#"{"node":{"name":"#), "{text}");
+        let node = &text[text.find(r#"{"node":"#).unwrap()..];
+        let at = |key: &str| node.find(&format!("\"{key}\":")).unwrap();
+        assert!(at("name") < at("id") && at("id") < at("zz") && at("zz") < at("interactions"), "{text}");
+        assert!(node.contains(r#""nodes":[{"subject":"#), "{text}");
+        let nested = &node[node.find(r#""nodes":[{"subject""#).unwrap()..];
+        let at = |key: &str| nested.find(&format!("\"{key}\":")).unwrap();
+        assert!(at("subject") < at("__typename") && at("__typename") < at("id"), "{text}");
+    }
+}

@@ -190,3 +190,34 @@ both_backends! {
         assert_eq!(large, 5);
     }
 }
+
+both_backends! {
+    async fn long_text_is_left_out_only_when_no_selection_shows_it(backend) {
+        let app = TestApp::seeded(backend).await;
+        let token = app.manager();
+        let ids = |data: &Value| -> Vec<String> {
+            nodes(&data["customers"]).iter().flat_map(|c| nodes(&c["interactions"]).into_iter().map(|i| i["id"].to_string())).collect()
+        };
+        let plain = app.data("{ customers(first: 30) { edges { node { id name interactions(first: 3) { edges { node { id subject } } } } } } }", Some(&token)).await;
+        // Through an alias, an inline fragment and a named fragment: every long field is read.
+        let shown = app.data("{ customers(first: 30) { edges { node { id notes: internalNotes interactions(first: 3) { edges { node { id ... on Interaction { s: summary } ...N } } } } } } }
+            fragment N on Interaction { internalNote }", Some(&token)).await;
+        let shown_ids: Vec<String> = shown["customers"]["edges"].as_array().unwrap().iter()
+            .flat_map(|c| c["node"]["interactions"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["id"].to_string())).collect();
+        assert_eq!(ids(&plain), shown_ids, "the same rows either way");
+        let interactions: Vec<&Value> = shown["customers"]["edges"].as_array().unwrap().iter()
+            .flat_map(|c| c["node"]["interactions"]["edges"].as_array().unwrap().iter().map(|e| &e["node"])).collect();
+        assert!(interactions.len() > 20);
+        assert!(interactions.iter().all(|i| i["s"].as_str().is_some_and(|s| !s.is_empty())), "every summary read");
+        assert!(interactions.iter().any(|i| i["internalNote"].is_string()), "internal notes read");
+        let customers = shown["customers"]["edges"].as_array().unwrap();
+        assert!(customers.iter().any(|c| c["node"]["notes"].is_string()), "customers' internal notes read");
+        // Selected nowhere, the long columns are not read from the database at all.
+        use crm_gateway::{policy::OwnerScope, service::{Omit, interaction::{Parent, children}}};
+        let none = Omit::unselected::<entity::interaction::Entity>(|_| false);
+        let pages = children(OwnerScope::All, Parent::Customer).first_pages(&app.db, &(1..=40).collect::<Vec<_>>(), 3, none).await.unwrap();
+        let rows: Vec<_> = pages.values().flat_map(|p| p.items.iter().map(|(_, row)| row)).collect();
+        assert!(rows.len() > 20);
+        assert!(rows.iter().all(|r| r.summary.is_empty() && r.internal_note.is_none() && !r.subject.is_empty()));
+    }
+}

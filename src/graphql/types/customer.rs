@@ -2,13 +2,16 @@
 
 use async_graphql::{Context, ID, Object, connection::Connection};
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::customer;
+use entity::{customer, interaction};
 
 use super::{
     ChurnRisk, Conn, CustomerKind, CustomerStatus, Department, Interaction, Purchase, Segment,
     TimelineEntry, connection, money, plain_connection,
 };
-use crate::{Result, graphql::context::loaders};
+use crate::{
+    Result,
+    graphql::context::{loaders, unshown_in_nodes},
+};
 
 /// A customer of the company, internal (employee, owner, partner…) or external.
 pub struct Customer(pub customer::Model);
@@ -107,9 +110,10 @@ impl Customer {
             String,
         >,
     ) -> Result<Conn<Interaction>> {
+        let omit = unshown_in_nodes::<interaction::Entity>(ctx);
         let page = loaders(ctx)?
             .interactions_of_customer
-            .page(self.0.id, first.unwrap_or(10), after.as_deref())
+            .page_omitting(self.0.id, first.unwrap_or(10), after.as_deref(), omit)
             .await?;
         Ok(connection(page, Interaction))
     }
