@@ -490,7 +490,6 @@ async fn insert_replies(db: &DatabaseConnection, after: i32) -> Result<u64, DbEr
         .expr(Expr::val(
             "Thanks for getting in touch: this is done. Reply here if anything is still open.",
         ))
-        .expr(Expr::val(false))
         .column(I::ResolvedAt)
         .from(interaction::Entity)
         .and_where(I::Id.gt(after))
@@ -504,7 +503,6 @@ async fn insert_replies(db: &DatabaseConnection, after: i32) -> Result<u64, DbEr
             M::InteractionId,
             M::AuthorId,
             M::Body,
-            M::Internal,
             M::CreatedAt,
         ])
         .select_from(source)

@@ -100,9 +100,9 @@ impl super::LongText for interaction::Entity {
     ];
 }
 
-impl super::LongText for interaction_message::Entity {
-    const LONG: &'static [(interaction_message::Column, &'static str)] =
-        &[(interaction_message::Column::Body, "body")];
+impl super::LongText for interaction_thread::Entity {
+    const LONG: &'static [(interaction_thread::Column, &'static str)] =
+        &[(interaction_thread::Column::Body, "body")];
 }
 
 pub(crate) fn scoped(scope: OwnerScope) -> Select<interaction::Entity> {
