@@ -7,8 +7,10 @@
 //!
 //! Erasure keeps every row and blanks the personal fields: counts, ratings, purchases and
 //! response times (every aggregate) stay what they were, while names, contact details, notes
-//! and message texts become a tombstone. The e-mail becomes `erased-<id>@erased.invalid`,
-//! unique per customer, so the uniqueness rule still holds.
+//! and message texts become a tombstone. The e-mail becomes `erased-<random>@erased.invalid`:
+//! unique, so the uniqueness rule still holds, and out of every caller's reach. Nobody can
+//! guess it (so nobody can take it first and block an erasure, nor probe for it to learn who
+//! was erased), and nobody can type it: input e-mails under `.invalid` are refused.
 
 use chrono::{DateTime, Utc};
 use entity::{
@@ -41,10 +43,10 @@ pub const ERASED_NAME: &str = "Erased customer";
 /// Names the export's layout, so a saved file says how to read it.
 pub const EXPORT_FORMAT: &str = "crm-gateway.export.v1";
 
-/// The tombstone e-mail of customer `id`: unique per customer, and never deliverable (`.invalid`
-/// is reserved, RFC 2606).
-pub fn erased_email(id: i32) -> String {
-    format!("erased-{id}@erased.invalid")
+/// A fresh tombstone e-mail: 128 random bits, so unique without naming the customer, and under
+/// `.invalid` (reserved, RFC 2606), which [`super::validate::email`] refuses from any input.
+pub fn erased_email() -> String {
+    format!("erased-{:032x}@erased.invalid", rand::random::<u128>())
 }
 
 /// Everything the caller's scope shows about itself, as one JSON document.
@@ -257,9 +259,11 @@ async fn erase_in(tx: &Tx, manager: i32, id: i32, expected: i32) -> Result<Erasu
     let tombstone = customer::ActiveModel {
         name: Set(ERASED_NAME.into()),
         organization: Set(None),
-        email: Set(erased_email(id)),
+        email: Set(erased_email()),
         phone: Set(None),
         internal_notes: Set(None),
+        title: Set(None),
+        hire_date: Set(None),
         erased_at: Set(Some(now)),
         updated_at: Set(now),
         ..Default::default()
