@@ -169,6 +169,31 @@ both_backends! {
         assert_eq!(author["customer"]["name"], "Erased customer", "{author}");
     }
 
+    async fn no_write_adds_to_an_erased_record(backend) {
+        let app = TestApp::seeded(backend).await;
+        let ids = app.ids();
+        let id = conversation(&app, "Before", "Noted before").await;
+        let care = department_id(&app, "Customer Care").await;
+        let version = customer_version(&app, ids.client).await;
+        app.data(&erase(ids.client, version), Some(&app.manager())).await;
+        let record = format!(r#"{{ customer(id: "{}") {{ interactions(first: 1) {{ totalCount }} }} interaction(id: "{id}") {{ messages {{ totalCount }} }} }}"#, ids.client);
+        let before = app.data(&record, Some(&app.manager())).await;
+
+        let writes = [
+            format!(r#"mutation {{ logInteraction(input: {{customerId: "{}", departmentId: "{care}", channel: PHONE, kind: REQUEST, subject: "New", summary: "Lives at 3 Oak Road"}}) {{ id }} }}"#, ids.client),
+            format!(r#"mutation {{ addReply(interactionId: "{id}", body: "Dear Olivia") {{ id }} }}"#),
+            format!(r#"mutation {{ addInternalNote(interactionId: "{id}", body: "Her new number is 555-0100") {{ id }} }}"#),
+        ];
+        for (write, token) in writes.iter().flat_map(|w| [(w, app.employee()), (w, app.manager())]) {
+            let body = app.gql(write, Some(&token)).await;
+            assert_eq!(first_code(&body), "CONFLICT", "{write}: {body}");
+            assert_eq!(body["errors"][0]["extensions"]["conflict"], "ERASED", "{write}: {body}");
+        }
+        assert_eq!(app.data(&record, Some(&app.manager())).await, before, "nothing landed");
+        let text = app.data(&format!(r#"{{ interaction(id: "{id}") {{ messages {{ edges {{ node {{ body }} }} }} }} }}"#), Some(&app.manager())).await.to_string();
+        assert!(!text.contains("555-0100") && !text.contains("Dear Olivia"), "{text}");
+    }
+
     async fn anonymous_callers_have_nothing_to_export(backend) {
         let app = TestApp::seeded(backend).await;
         let body = app.gql(EXPORT, None).await;
