@@ -20,7 +20,7 @@ use entity::{
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{Expr, ExprTrait, Query, SelectStatement},
 };
 use serde_json::{Value, json};
 
@@ -114,12 +114,22 @@ async fn interactions_json(db: &DatabaseConnection, scope: ExportScope) -> Resul
         .order_by_asc(interaction::Column::Id)
         .all(db)
         .await?;
-    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-    let dept_ids: Vec<i32> = rows.iter().map(|r| r.department_id).collect();
-    let depts = departments::by_ids(db, scope.departments, &dept_ids).await?;
+    let depts = departments::among(
+        db,
+        scope.departments,
+        owned(
+            interaction::Column::DepartmentId,
+            interaction::Column::CustomerId,
+            scope.customer_id,
+        ),
+    )
+    .await?;
     let thread = interactions::messages(scope.notes)
         .select
-        .filter(entity::interaction_thread::Column::InteractionId.is_in(ids))
+        .filter(
+            entity::interaction_thread::Column::InteractionId
+                .in_subquery(interactions_of(scope.customer_id)),
+        )
         .order_by_asc(entity::interaction_thread::Column::CreatedAt)
         .order_by_asc(entity::interaction_thread::Column::ThreadKey)
         .all(db)
@@ -179,8 +189,16 @@ async fn purchases_json(db: &DatabaseConnection, scope: ExportScope) -> Result<V
         .order_by_asc(purchase::Column::Id)
         .all(db)
         .await?;
-    let product_ids: Vec<i32> = rows.iter().map(|r| r.product_id).collect();
-    let known: Vec<product::Model> = products::by_ids(db, scope.products, &product_ids).await?;
+    let known: Vec<product::Model> = products::among(
+        db,
+        scope.products,
+        owned(
+            purchase::Column::ProductId,
+            purchase::Column::CustomerId,
+            scope.customer_id,
+        ),
+    )
+    .await?;
     Ok(rows
         .iter()
         .map(|p| {
@@ -220,6 +238,26 @@ async fn feedback_json(db: &DatabaseConnection, author: i32) -> Result<Value> {
                     "comment": f.comment, "givenAt": f.created_at })
         })
         .collect())
+}
+
+/// `SELECT column FROM <its table> WHERE owner = customer_id`: the ids a customer's rows point
+/// at, as a subquery. A customer may own any number of rows, more than a statement can bind as
+/// parameters (65 535 on PostgreSQL), so lists of its ids are never sent back to the database.
+fn owned<C: ColumnTrait>(column: C, owner: C, customer_id: i32) -> SelectStatement {
+    Query::select()
+        .column(column)
+        .from(column.entity_name())
+        .and_where(owner.eq(customer_id))
+        .to_owned()
+}
+
+/// The ids of customer `customer_id`'s interactions, as a subquery.
+fn interactions_of(customer_id: i32) -> SelectStatement {
+    owned(
+        interaction::Column::Id,
+        interaction::Column::CustomerId,
+        customer_id,
+    )
 }
 
 /// Money as the schema shows it: units, not cents.
@@ -317,8 +355,7 @@ async fn blank_interactions(
         .filter(interaction::Column::CustomerId.eq(customer_id))
         .all(txn)
         .await?;
-    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-    if ids.is_empty() {
+    if rows.is_empty() {
         return Ok(rows);
     }
     interaction::Entity::update_many()
@@ -338,17 +375,19 @@ async fn blank_interactions(
         )
         .col_expr(interaction::Column::UpdatedAt, Expr::value(now))
         .col_expr(interaction::Column::PublicUpdatedAt, Expr::value(now))
-        .filter(interaction::Column::Id.is_in(ids.clone()))
+        .filter(interaction::Column::CustomerId.eq(customer_id))
         .exec(txn)
         .await?;
     interaction_message::Entity::update_many()
         .col_expr(interaction_message::Column::Body, Expr::value(TOMBSTONE))
-        .filter(interaction_message::Column::InteractionId.is_in(ids.clone()))
+        .filter(
+            interaction_message::Column::InteractionId.in_subquery(interactions_of(customer_id)),
+        )
         .exec(txn)
         .await?;
     internal_note::Entity::update_many()
         .col_expr(internal_note::Column::Body, Expr::value(TOMBSTONE))
-        .filter(internal_note::Column::InteractionId.is_in(ids))
+        .filter(internal_note::Column::InteractionId.in_subquery(interactions_of(customer_id)))
         .exec(txn)
         .await?;
     Ok(rows)

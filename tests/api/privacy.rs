@@ -194,6 +194,17 @@ both_backends! {
         assert!(!text.contains("555-0100") && !text.contains("Dear Olivia"), "{text}");
     }
 
+    async fn one_export_fits_in_an_operation_and_a_second_does_not(backend) {
+        let app = TestApp::seeded(backend).await;
+        for token in [app.client(), app.employee()] {
+            let two = app.gql("{ a: exportMyData b: exportMyData }", Some(&token)).await;
+            assert_eq!(first_code(&two), "QUERY_TOO_COMPLEX", "{two}");
+            assert!(two["data"].is_null(), "nothing ran: {two}");
+            let one = app.data("{ exportMyData viewer { customer { id } } }", Some(&token)).await;
+            assert_eq!(one["exportMyData"]["customer"]["id"], one["viewer"]["customer"]["id"]);
+        }
+    }
+
     async fn anonymous_callers_have_nothing_to_export(backend) {
         let app = TestApp::seeded(backend).await;
         let body = app.gql(EXPORT, None).await;
@@ -213,6 +224,9 @@ both_backends! {
         let mine = export["interactions"].as_array().unwrap().iter().find(|i| i["id"] == id.as_str()).expect("the new interaction").clone();
         let bodies: Vec<&str> = mine["messages"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
         assert_eq!(bodies, ["My reply"], "public messages only");
+        assert_eq!(mine["department"]["name"], "Customer Care", "{mine}");
+        let purchases = export["purchases"].as_array().unwrap();
+        assert!(purchases.iter().all(|p| p["product"]["name"].is_string()), "products named: {export}");
 
         let text = export.to_string();
         assert!(!text.contains("Secret staff remark"), "no internal note reaches a client");
