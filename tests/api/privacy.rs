@@ -205,6 +205,29 @@ both_backends! {
         }
     }
 
+    async fn an_employees_export_is_audited_as_an_internal_read_and_a_clients_is_not(backend) {
+        let app = TestApp::seeded(backend).await;
+        let ids = app.ids();
+        app.data("query MyClientCopy { exportMyData }", Some(&app.client())).await;
+        app.data("query MyStaffCopy { exportMyData }", Some(&app.employee())).await;
+        let query = "{ accessAudit(first: 100) { edges { node { customerId role operationName fields } } } }";
+        // The audit writer is asynchronous: wait (bounded) for the entry to land.
+        let mut entries = Vec::new();
+        for _ in 0..100 {
+            entries = nodes(&app.data(query, Some(&app.manager())).await["accessAudit"]);
+            if entries.iter().any(|e| e["operationName"] == "MyStaffCopy") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let staff: Vec<_> = entries.iter().filter(|e| e["operationName"] == "MyStaffCopy").collect();
+        assert_eq!(staff.len(), 1, "{entries:?}");
+        assert_eq!(staff[0]["customerId"], ids.employee.to_string());
+        assert_eq!(staff[0]["role"], "employee");
+        assert_eq!(staff[0]["fields"], json!(["Query.exportMyData"]));
+        assert!(!entries.iter().any(|e| e["operationName"] == "MyClientCopy"), "a client's export holds nothing internal: {entries:?}");
+    }
+
     async fn anonymous_callers_have_nothing_to_export(backend) {
         let app = TestApp::seeded(backend).await;
         let body = app.gql(EXPORT, None).await;
