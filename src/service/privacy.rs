@@ -18,6 +18,7 @@ use entity::{
     morale_pulse, product, purchase,
 };
 use sea_orm::{
+    ActiveEnum,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     sea_query::{Expr, ExprTrait, Query, SelectStatement},
@@ -93,9 +94,9 @@ fn customer_json(c: &customer::Model, audience: Audience) -> Value {
         Audience::Internal => c.version,
     };
     let public = json!({
-        "id": c.id.to_string(), "kind": c.kind, "segment": c.segment, "name": c.name,
-        "organization": c.organization, "email": c.email, "phone": c.phone,
-        "status": c.status, "customerSince": c.customer_since, "version": version,
+        "id": c.id.to_string(), "kind": schema_name(c.kind), "segment": schema_name(c.segment),
+        "name": c.name, "organization": c.organization, "email": c.email, "phone": c.phone,
+        "status": schema_name(c.status), "customerSince": c.customer_since, "version": version,
     });
     with_internal(
         public,
@@ -164,8 +165,9 @@ fn interaction_json(
         Audience::Internal => row.version,
     };
     let public = json!({
-        "id": row.id.to_string(), "channel": row.channel, "kind": row.kind,
-        "subject": row.subject, "summary": row.summary, "status": row.status,
+        "id": row.id.to_string(), "channel": schema_name(row.channel),
+        "kind": schema_name(row.kind), "subject": row.subject, "summary": row.summary,
+        "status": schema_name(row.status),
         "openedAt": row.opened_at, "resolvedAt": row.resolved_at,
         "satisfaction": row.satisfaction, "nps": row.nps, "ratedAt": row.rated_at,
         "version": version,
@@ -258,6 +260,12 @@ fn interactions_of(customer_id: i32) -> SelectStatement {
         interaction::Column::CustomerId,
         customer_id,
     )
+}
+
+/// An enum value as the schema spells it (`IN_PROGRESS`, not the Rust `InProgress`): the stored
+/// value, which every enum of the schema shares, so the export reads like the API.
+fn schema_name<E: ActiveEnum<Value = String>>(value: E) -> String {
+    value.to_value()
 }
 
 /// Money as the schema shows it: units, not cents.

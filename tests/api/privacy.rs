@@ -248,6 +248,15 @@ both_backends! {
         let bodies: Vec<&str> = mine["messages"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
         assert_eq!(bodies, ["My reply"], "public messages only");
         assert_eq!(mine["department"]["name"], "Customer Care", "{mine}");
+        // Enum values read as in the API.
+        let api = app.data(&format!(r#"{{ viewer {{ customer {{ kind segment status }} }} interaction(id: "{id}") {{ channel kind status }} }}"#), Some(&app.client())).await;
+        for field in ["kind", "segment", "status"] {
+            assert_eq!(export["customer"][field], api["viewer"]["customer"][field], "{field}");
+        }
+        for field in ["channel", "kind", "status"] {
+            assert_eq!(mine[field], api["interaction"][field], "{field}");
+        }
+        assert_eq!(mine["channel"], "PORTAL");
         let purchases = export["purchases"].as_array().unwrap();
         assert!(purchases.iter().all(|p| p["product"]["name"].is_string()), "products named: {export}");
 
@@ -271,6 +280,9 @@ both_backends! {
         assert!(export["customer"].get("healthScore").is_some(), "{export}");
         assert!(export["moralePulses"].as_array().unwrap().iter().any(|p| p["comment"] == "busy week"), "{export}");
         assert_eq!(export["format"], "crm-gateway.export.v1");
+        assert_eq!(export["customer"]["kind"], "INTERNAL", "{export}");
+        let statuses: Vec<&Value> = export["interactions"].as_array().unwrap().iter().map(|i| &i["status"]).collect();
+        assert!(statuses.iter().all(|s| ["OPEN", "IN_PROGRESS", "RESOLVED", "CLOSED"].contains(&s.as_str().unwrap_or_default())), "{statuses:?}");
     }
 
     async fn only_managers_may_erase_and_others_are_refused_as_for_other_manager_writes(backend) {
