@@ -5,6 +5,9 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// The complexity limit when none is configured; [`crate::graphql::EXPORT_COST`] is set from it.
+pub const DEFAULT_MAX_QUERY_COMPLEXITY: usize = 10_000;
+
 /// The command line: a configuration plus an optional one-shot command.
 #[derive(Debug, Parser)]
 #[command(name = "crm-gateway", version, about)]
@@ -129,7 +132,7 @@ pub struct Config {
     #[arg(long, env = "MAX_QUERY_DEPTH", default_value_t = 16)]
     pub max_query_depth: usize,
     /// Largest query complexity (one per field, lists multiplied by their page size).
-    #[arg(long, env = "MAX_QUERY_COMPLEXITY", default_value_t = 10000)]
+    #[arg(long, env = "MAX_QUERY_COMPLEXITY", default_value_t = DEFAULT_MAX_QUERY_COMPLEXITY)]
     pub max_query_complexity: usize,
     /// DataLoader batching window in milliseconds: relation keys requested within it share
     /// one SQL statement.

@@ -260,6 +260,14 @@ pub struct ExportScope {
     pub products: ProductScope,
 }
 
+/// Whether `Type.field`, though public, answers callers of `tier` with values only their tier
+/// may read: the access audit records such a read as it records an internal-only field.
+/// `exportMyData` is the one: an employee's export holds its internal record (health score,
+/// notes, pulses).
+pub fn answers_with_internal_values(tier: Tier, type_name: &str, field: &str) -> bool {
+    tier != Tier::Public && (type_name, field) == ("Query", "exportMyData")
+}
+
 /// Any signed-in caller may export what it may see about itself; anonymous callers have no
 /// data to export.
 pub fn export_scope(caller: &Caller) -> Result<ExportScope> {

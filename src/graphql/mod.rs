@@ -71,6 +71,11 @@ pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> u
     5 + rows * child_complexity.max(1)
 }
 
+/// Cost of `exportMyData`: more than half the default complexity limit, so one export fits in
+/// an operation and a second (an alias) does not. An export reads every row its caller owns;
+/// priced like one field, a document of aliases would run thousands of them.
+pub const EXPORT_COST: usize = crate::config::DEFAULT_MAX_QUERY_COMPLEXITY / 2 + 1;
+
 /// Cost of a nested connection field (`first` rows per parent).
 pub fn nested_cost(first: Option<i32>, child_complexity: usize) -> usize {
     cost(first, None, child_complexity)

@@ -62,7 +62,9 @@ impl Query {
 
     /// Everything held about the signed-in caller that it may see, as one JSON document to
     /// save as a file: its customer record, its interactions with their conversations, its
-    /// purchases and the ratings it gave. Anonymous callers have nothing to export.
+    /// purchases and the ratings it gave. Anonymous callers have nothing to export. One export
+    /// per operation: its cost is more than half the complexity limit.
+    #[graphql(complexity = "super::EXPORT_COST")]
     async fn export_my_data(
         &self,
         ctx: &Context<'_>,

@@ -15,7 +15,7 @@ use super::{
     nested::Children,
     page::{self, KeyFn, KeyKind, KeyValue, Page, PageRequest, Sort},
 };
-use crate::{Error, Result, policy::OwnerScope};
+use crate::{Conflict, Error, Result, policy::OwnerScope};
 
 /// Filters a list of customers; every field narrows the list.
 #[derive(Debug, Clone, Default)]
@@ -229,4 +229,28 @@ pub(crate) async fn author(
             "this token's subject cannot make this change".into(),
         )),
     }
+}
+
+/// Refuses any write that would add data to an erased customer's record: erasure is final, and
+/// a reply, note, interaction or edit landing afterwards would fill the tombstone again.
+pub(crate) fn refuse_erased(row: &customer::Model) -> Result<()> {
+    match row.erased_at {
+        Some(_) => Err(Error::Conflict(Conflict::Erased)),
+        None => Ok(()),
+    }
+}
+
+/// The record of customer `id`, for a write that adds to it (an interaction, a message, a
+/// rating): `NOT_FOUND` when missing, `CONFLICT` (`ERASED`) once erased. The row is held
+/// (`FOR SHARE` on PostgreSQL; SQLite has one writer at a time) until the write ends: an
+/// erasure starts by updating this row, so it either ran before and is seen here, or waits and
+/// then blanks what this write added.
+pub(crate) async fn open_record(db: &impl ConnectionTrait, id: i32) -> Result<customer::Model> {
+    let row = customer::Entity::find_by_id(id)
+        .lock_shared()
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound { what: "customer" })?;
+    refuse_erased(&row)?;
+    Ok(row)
 }

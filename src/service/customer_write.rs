@@ -13,7 +13,7 @@ use sea_orm::{
 };
 
 use super::{
-    customer::{Author, author},
+    customer::{Author, author, refuse_erased},
     validate,
     versioned::{self, Counters, Expected},
     write::Writer,
@@ -170,9 +170,9 @@ async fn update_in(
             .await?
             .ok_or(Error::NotFound { what: "customer" })?,
     };
-    if current.erased_at.is_some() {
-        return Err(Error::Conflict(Conflict::Erased));
-    }
+    // No lock needed: a concurrent erasure bumps both versions, so this update then fails as
+    // stale.
+    refuse_erased(&current)?;
     // A stale version is answered before anything else is looked at, so the answer to a
     // request that was never going to be applied says nothing about other customers' data.
     let read = match expected.audience {

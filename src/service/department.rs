@@ -1,7 +1,10 @@
 //! Departments of the org chart, under a [`DepartmentScope`].
 
 use entity::department;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select,
+    sea_query::SelectStatement,
+};
 
 use super::page::{self, Page, PageRequest};
 use crate::{Result, policy::DepartmentScope};
@@ -40,6 +43,19 @@ pub async fn list(
     page: PageRequest,
 ) -> Result<Page<department::Model>> {
     page::fetch(db, scoped(scope), crate::by_id!(department), page).await
+}
+
+/// The departments the subquery `ids` selects that the scope allows: for id lists of any
+/// length (a bound list is limited by the database's parameter count).
+pub async fn among(
+    db: &DatabaseConnection,
+    scope: DepartmentScope,
+    ids: SelectStatement,
+) -> Result<Vec<department::Model>> {
+    Ok(scoped(scope)
+        .filter(department::Column::Id.in_subquery(ids))
+        .all(db)
+        .await?)
 }
 
 /// The departments among `ids` that the scope allows.

@@ -249,26 +249,43 @@ pub fn queue(scope: OwnerScope) -> Children<interaction::Entity> {
 
 /// Each interaction's conversation, oldest first; internal notes only when `notes` says so.
 ///
-/// Callers who may not see notes read the public messages only, so ids, counts and cursors of
-/// their list are those of `interaction_message` alone.
+/// Callers who may not see notes read the public messages only, ordered and keyed by the
+/// message's own id: their ids, counts, order and cursors are exactly those a world without
+/// notes would give. Only callers who see notes order by `thread_key` (unique across both
+/// tables); their cursors carry another sort name, so one list's cursor never reads the other.
 pub fn messages(notes: Notes) -> Children<interaction_thread::Entity> {
     use interaction_thread::Column as C;
-    let mut select = interaction_thread::Entity::find();
-    if notes == Notes::Hidden {
-        select = select.filter(C::Internal.eq(false));
-    }
+    let select = interaction_thread::Entity::find();
+    let (select, sort) = match notes {
+        Notes::Hidden => (
+            select.filter(C::Internal.eq(false)),
+            Sort {
+                name: "createdAt",
+                column: Some((C::CreatedAt, KeyKind::Time)),
+                id: C::Id,
+                descending: false,
+                key: |m: &interaction_thread::Model| (Some(KeyValue::Time(m.created_at)), m.id),
+            },
+        ),
+        Notes::Shown => (
+            select,
+            Sort {
+                name: "createdAt.thread",
+                column: Some((C::CreatedAt, KeyKind::Time)),
+                id: C::ThreadKey,
+                descending: false,
+                key: |m: &interaction_thread::Model| {
+                    (Some(KeyValue::Time(m.created_at)), m.thread_key)
+                },
+            },
+        ),
+    };
     Children {
         list: "Interaction.messages",
         select,
         parent: C::InteractionId,
         parent_of: |m| Some(m.interaction_id),
-        sort: Sort {
-            name: "createdAt",
-            column: Some((C::CreatedAt, KeyKind::Time)),
-            id: C::ThreadKey,
-            descending: false,
-            key: |m| (Some(KeyValue::Time(m.created_at)), m.thread_key),
-        },
+        sort,
     }
 }
 

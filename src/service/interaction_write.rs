@@ -15,7 +15,7 @@ use sea_orm::{
 };
 
 use super::{
-    customer::{Author, author},
+    customer::{Author, author, open_record},
     events::{Change, InteractionEvent},
     validate,
     versioned::{self, Counters, Expected},
@@ -157,10 +157,7 @@ async fn insert_in(
         Opener::Itself { .. } => author(txn, input.customer_id, Author::Customer).await?,
         Opener::Employee(employee) => {
             author(txn, employee, Author::Internal).await?;
-            customer::Entity::find_by_id(input.customer_id)
-                .one(txn)
-                .await?
-                .ok_or(Error::NotFound { what: "customer" })?
+            open_record(txn, input.customer_id).await?
         }
     };
     let dept = department(txn, input.department_id).await?;
@@ -259,6 +256,7 @@ async fn add_message_in(
     };
     author(txn, author_id, needs).await?;
     let row = in_scope(txn, scope, interaction_id).await?;
+    open_record(txn, row.customer_id).await?;
     let now = Utc::now();
     let entry = insert_message(txn, row.id, author_id, body, now, kind).await?;
     // A message changes no field and no version; it moves the change time of its audience.
@@ -418,6 +416,7 @@ async fn rate_in(
 ) -> Result<interaction::Model> {
     let txn = tx.conn();
     let row = in_scope(txn, scope, id).await?;
+    open_record(txn, row.customer_id).await?;
     if !matches!(
         row.status,
         InteractionStatus::Resolved | InteractionStatus::Closed

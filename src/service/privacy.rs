@@ -7,8 +7,10 @@
 //!
 //! Erasure keeps every row and blanks the personal fields: counts, ratings, purchases and
 //! response times (every aggregate) stay what they were, while names, contact details, notes
-//! and message texts become a tombstone. The e-mail becomes `erased-<id>@erased.invalid`,
-//! unique per customer, so the uniqueness rule still holds.
+//! and message texts become a tombstone. The e-mail becomes `erased-<random>@erased.invalid`:
+//! unique, so the uniqueness rule still holds, and out of every caller's reach. Nobody can
+//! guess it (so nobody can take it first and block an erasure, nor probe for it to learn who
+//! was erased), and nobody can type it: input e-mails under `.invalid` are refused.
 
 use chrono::{DateTime, Utc};
 use entity::{
@@ -16,9 +18,10 @@ use entity::{
     morale_pulse, product, purchase,
 };
 use sea_orm::{
+    ActiveEnum,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{Expr, ExprTrait, Query, SelectStatement},
 };
 use serde_json::{Value, json};
 
@@ -41,10 +44,10 @@ pub const ERASED_NAME: &str = "Erased customer";
 /// Names the export's layout, so a saved file says how to read it.
 pub const EXPORT_FORMAT: &str = "crm-gateway.export.v1";
 
-/// The tombstone e-mail of customer `id`: unique per customer, and never deliverable (`.invalid`
-/// is reserved, RFC 2606).
-pub fn erased_email(id: i32) -> String {
-    format!("erased-{id}@erased.invalid")
+/// A fresh tombstone e-mail: 128 random bits, so unique without naming the customer, and under
+/// `.invalid` (reserved, RFC 2606), which [`super::validate::email`] refuses from any input.
+pub fn erased_email() -> String {
+    format!("erased-{:032x}@erased.invalid", rand::random::<u128>())
 }
 
 /// Everything the caller's scope shows about itself, as one JSON document.
@@ -91,9 +94,9 @@ fn customer_json(c: &customer::Model, audience: Audience) -> Value {
         Audience::Internal => c.version,
     };
     let public = json!({
-        "id": c.id.to_string(), "kind": c.kind, "segment": c.segment, "name": c.name,
-        "organization": c.organization, "email": c.email, "phone": c.phone,
-        "status": c.status, "customerSince": c.customer_since, "version": version,
+        "id": c.id.to_string(), "kind": schema_name(c.kind), "segment": schema_name(c.segment),
+        "name": c.name, "organization": c.organization, "email": c.email, "phone": c.phone,
+        "status": schema_name(c.status), "customerSince": c.customer_since, "version": version,
     });
     with_internal(
         public,
@@ -112,12 +115,22 @@ async fn interactions_json(db: &DatabaseConnection, scope: ExportScope) -> Resul
         .order_by_asc(interaction::Column::Id)
         .all(db)
         .await?;
-    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-    let dept_ids: Vec<i32> = rows.iter().map(|r| r.department_id).collect();
-    let depts = departments::by_ids(db, scope.departments, &dept_ids).await?;
+    let depts = departments::among(
+        db,
+        scope.departments,
+        owned(
+            interaction::Column::DepartmentId,
+            interaction::Column::CustomerId,
+            scope.customer_id,
+        ),
+    )
+    .await?;
     let thread = interactions::messages(scope.notes)
         .select
-        .filter(entity::interaction_thread::Column::InteractionId.is_in(ids))
+        .filter(
+            entity::interaction_thread::Column::InteractionId
+                .in_subquery(interactions_of(scope.customer_id)),
+        )
         .order_by_asc(entity::interaction_thread::Column::CreatedAt)
         .order_by_asc(entity::interaction_thread::Column::ThreadKey)
         .all(db)
@@ -152,8 +165,9 @@ fn interaction_json(
         Audience::Internal => row.version,
     };
     let public = json!({
-        "id": row.id.to_string(), "channel": row.channel, "kind": row.kind,
-        "subject": row.subject, "summary": row.summary, "status": row.status,
+        "id": row.id.to_string(), "channel": schema_name(row.channel),
+        "kind": schema_name(row.kind), "subject": row.subject, "summary": row.summary,
+        "status": schema_name(row.status),
         "openedAt": row.opened_at, "resolvedAt": row.resolved_at,
         "satisfaction": row.satisfaction, "nps": row.nps, "ratedAt": row.rated_at,
         "version": version,
@@ -177,8 +191,16 @@ async fn purchases_json(db: &DatabaseConnection, scope: ExportScope) -> Result<V
         .order_by_asc(purchase::Column::Id)
         .all(db)
         .await?;
-    let product_ids: Vec<i32> = rows.iter().map(|r| r.product_id).collect();
-    let known: Vec<product::Model> = products::by_ids(db, scope.products, &product_ids).await?;
+    let known: Vec<product::Model> = products::among(
+        db,
+        scope.products,
+        owned(
+            purchase::Column::ProductId,
+            purchase::Column::CustomerId,
+            scope.customer_id,
+        ),
+    )
+    .await?;
     Ok(rows
         .iter()
         .map(|p| {
@@ -220,6 +242,32 @@ async fn feedback_json(db: &DatabaseConnection, author: i32) -> Result<Value> {
         .collect())
 }
 
+/// `SELECT column FROM <its table> WHERE owner = customer_id`: the ids a customer's rows point
+/// at, as a subquery. A customer may own any number of rows, more than a statement can bind as
+/// parameters (65 535 on PostgreSQL), so lists of its ids are never sent back to the database.
+fn owned<C: ColumnTrait>(column: C, owner: C, customer_id: i32) -> SelectStatement {
+    Query::select()
+        .column(column)
+        .from(column.entity_name())
+        .and_where(owner.eq(customer_id))
+        .to_owned()
+}
+
+/// The ids of customer `customer_id`'s interactions, as a subquery.
+fn interactions_of(customer_id: i32) -> SelectStatement {
+    owned(
+        interaction::Column::Id,
+        interaction::Column::CustomerId,
+        customer_id,
+    )
+}
+
+/// An enum value as the schema spells it (`IN_PROGRESS`, not the Rust `InProgress`): the stored
+/// value, which every enum of the schema shares, so the export reads like the API.
+fn schema_name<E: ActiveEnum<Value = String>>(value: E) -> String {
+    value.to_value()
+}
+
 /// Money as the schema shows it: units, not cents.
 fn cents(value: i64) -> f64 {
     value as f64 / 100.0
@@ -257,9 +305,11 @@ async fn erase_in(tx: &Tx, manager: i32, id: i32, expected: i32) -> Result<Erasu
     let tombstone = customer::ActiveModel {
         name: Set(ERASED_NAME.into()),
         organization: Set(None),
-        email: Set(erased_email(id)),
+        email: Set(erased_email()),
         phone: Set(None),
         internal_notes: Set(None),
+        title: Set(None),
+        hire_date: Set(None),
         erased_at: Set(Some(now)),
         updated_at: Set(now),
         ..Default::default()
@@ -313,8 +363,7 @@ async fn blank_interactions(
         .filter(interaction::Column::CustomerId.eq(customer_id))
         .all(txn)
         .await?;
-    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-    if ids.is_empty() {
+    if rows.is_empty() {
         return Ok(rows);
     }
     interaction::Entity::update_many()
@@ -334,17 +383,19 @@ async fn blank_interactions(
         )
         .col_expr(interaction::Column::UpdatedAt, Expr::value(now))
         .col_expr(interaction::Column::PublicUpdatedAt, Expr::value(now))
-        .filter(interaction::Column::Id.is_in(ids.clone()))
+        .filter(interaction::Column::CustomerId.eq(customer_id))
         .exec(txn)
         .await?;
     interaction_message::Entity::update_many()
         .col_expr(interaction_message::Column::Body, Expr::value(TOMBSTONE))
-        .filter(interaction_message::Column::InteractionId.is_in(ids.clone()))
+        .filter(
+            interaction_message::Column::InteractionId.in_subquery(interactions_of(customer_id)),
+        )
         .exec(txn)
         .await?;
     internal_note::Entity::update_many()
         .col_expr(internal_note::Column::Body, Expr::value(TOMBSTONE))
-        .filter(internal_note::Column::InteractionId.is_in(ids))
+        .filter(internal_note::Column::InteractionId.in_subquery(interactions_of(customer_id)))
         .exec(txn)
         .await?;
     Ok(rows)

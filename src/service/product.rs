@@ -1,7 +1,9 @@
 //! The product catalogue, under a [`ProductScope`].
 
 use entity::product;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Select};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Select, sea_query::SelectStatement,
+};
 
 use super::page::{self, Page, PageRequest};
 use crate::{Result, policy::ProductScope};
@@ -43,6 +45,19 @@ pub async fn list(
         );
     }
     page::fetch(db, select, crate::by_id!(product), page).await
+}
+
+/// The products the subquery `ids` selects that the scope allows: for id lists of any length
+/// (a bound list is limited by the database's parameter count).
+pub async fn among(
+    db: &DatabaseConnection,
+    scope: ProductScope,
+    ids: SelectStatement,
+) -> Result<Vec<product::Model>> {
+    Ok(scoped(scope)
+        .filter(product::Column::Id.in_subquery(ids))
+        .all(db)
+        .await?)
 }
 
 /// The products among `ids` that the scope allows.

@@ -34,7 +34,11 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Opt
     }
 }
 
-/// A plausible e-mail address, lower-cased.
+/// Top-level domain reserved as never resolvable (RFC 2606); the gateway's own erasure
+/// tombstones live there, so no input may claim an address under it.
+const RESERVED_TLD: &str = ".invalid";
+
+/// A plausible, deliverable-looking e-mail address, lower-cased.
 pub fn email(field: &str, value: &str) -> Result<String> {
     let value = text(field, value, 254)?.to_lowercase();
     let valid = value.split_once('@').is_some_and(|(local, domain)| {
@@ -42,6 +46,7 @@ pub fn email(field: &str, value: &str) -> Result<String> {
             && domain.contains('.')
             && !domain.starts_with('.')
             && !domain.ends_with('.')
+            && !domain.ends_with(RESERVED_TLD)
             && !value.chars().any(char::is_whitespace)
             && value.matches('@').count() == 1
     });
@@ -90,6 +95,8 @@ mod tests {
             "ada@example",
             "a b@example.com",
             "a@b@c.com",
+            "erased-7@erased.invalid",
+            "x@Example.INVALID",
         ] {
             assert!(email("email", bad).is_err(), "{bad}");
         }

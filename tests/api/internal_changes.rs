@@ -201,6 +201,41 @@ both_backends! {
         assert_eq!(paged, ["Hello?", "Refund likely", "Anyone?"]);
     }
 
+    async fn a_clients_message_cursors_carry_its_own_message_ids_only(backend) {
+        let app = TestApp::seeded(backend).await;
+        let (client, employee) = (app.client(), app.employee());
+        let care = department_id(&app, "Customer Care").await;
+        let a = app.data(&open(&care, "Cursors"), Some(&client)).await["openInteraction"]["id"].as_str().unwrap().to_owned();
+        for body in ["One", "Two"] {
+            app.data(&format!(r#"mutation {{ addReply(interactionId: "{a}", body: "{body}") {{ id }} }}"#), Some(&client)).await;
+        }
+        let raw = format!(r#"{{ interaction(id: "{a}") {{ messages(first: 10) {{ totalCount pageInfo {{ hasNextPage endCursor }} edges {{ cursor node {{ id body createdAt }} }} }} }} }}"#);
+        let before = app.data(&raw, Some(&client)).await;
+        app.data(&format!(r#"mutation {{ addInternalNote(interactionId: "{a}", body: "Staff only") {{ id }} }}"#), Some(&employee)).await;
+        let after = app.data(&raw, Some(&client)).await;
+        assert_eq!(before, after, "a note moves nothing in the client's list, cursors included");
+
+        // Each cursor decodes to [sort, createdAt, key]: the key is the message's own id, not a
+        // numbering shared with notes (which would show where notes could go).
+        let edges = after["interaction"]["messages"]["edges"].as_array().unwrap().clone();
+        assert_eq!(edges.len(), 2, "{after}");
+        for edge in &edges {
+            let cursor = edge["cursor"].as_str().unwrap();
+            let bytes: Vec<u8> = (0..cursor.len()).step_by(2).map(|i| u8::from_str_radix(&cursor[i..i + 2], 16).unwrap()).collect();
+            let text = String::from_utf8(bytes).unwrap();
+            let decoded: Value = serde_json::from_str(text.strip_prefix("cursor:v2:").unwrap()).unwrap();
+            let id: i64 = edge["node"]["id"].as_str().unwrap().parse().unwrap();
+            assert_eq!(decoded[2], json!(id), "cursor key is the message id: {decoded}");
+            assert_eq!(decoded[1].as_str().map(|t| t.get(..19)), edge["node"]["createdAt"].as_str().map(|t| t.get(..19)), "{decoded}");
+            assert_eq!(decoded.as_array().unwrap().len(), 3, "{decoded}");
+        }
+        // And the client's cursor pages its own list.
+        let first = edges[0]["cursor"].as_str().unwrap();
+        let next = app.data(&format!(r#"{{ interaction(id: "{a}") {{ messages(first: 5, after: "{first}") {{ edges {{ node {{ body }} }} }} }} }}"#), Some(&client)).await;
+        let bodies: Vec<Value> = nodes(&next["interaction"]["messages"]).iter().map(|m| m["body"].clone()).collect();
+        assert_eq!(bodies, [json!("Two")], "{next}");
+    }
+
     async fn notes_written_before_the_split_survive_the_migration_both_ways(backend) {
         use migration::{Migrator, MigratorTrait};
         use sea_orm::{ConnectionTrait, Statement};

@@ -83,7 +83,151 @@ async fn aggregates(app: &TestApp, client: i32) -> Value {
     .await
 }
 
+/// `erased-<32 hex digits>@erased.invalid`: random, so it names no customer id.
+fn is_tombstone_email(email: &Value) -> bool {
+    let email = email.as_str().unwrap_or_default();
+    email
+        .strip_prefix("erased-")
+        .and_then(|rest| rest.strip_suffix("@erased.invalid"))
+        .is_some_and(|token| token.len() == 32 && token.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+async fn own_version(app: &TestApp, token: &str) -> i64 {
+    app.data("{ viewer { customer { version } } }", Some(token))
+        .await["viewer"]["customer"]["version"]
+        .as_i64()
+        .unwrap()
+}
+
+fn set_my_email(version: i64, email: &str) -> String {
+    format!(
+        r#"mutation {{ updateMyContact(input: {{expectedVersion: {version}, email: "{email}"}}) {{ email }} }}"#
+    )
+}
+
 both_backends! {
+    async fn tombstone_emails_can_be_neither_guessed_nor_claimed(backend) {
+        let app = TestApp::seeded(backend).await;
+        let ids = app.ids();
+        let version = customer_version(&app, ids.employee).await;
+        let erased = app.data(&erase(ids.employee, version), Some(&app.manager())).await["eraseCustomer"].clone();
+        let tombstone = erased["email"].as_str().unwrap().to_owned();
+        assert!(is_tombstone_email(&erased["email"]), "random, not the id: {erased}");
+
+        // A client types the erased employee's tombstone, the one the old scheme gave each
+        // customer id, or any other address under `.invalid`: each is the ordinary validation
+        // error, never EMAIL_UNAVAILABLE (which would confirm who was erased).
+        let client = app.client();
+        let version = own_version(&app, &client).await;
+        let reference = without_request_ids(app.gql(&set_my_email(version, "ada@example"), Some(&client)).await);
+        assert_eq!(first_code(&reference), "BAD_USER_INPUT", "{reference}");
+        let claims = [
+            tombstone.clone(),
+            format!("erased-{}@erased.invalid", ids.employee),
+            format!("erased-{}@erased.invalid", ids.client),
+            "me@Erased.INVALID".to_owned(),
+        ];
+        for claimed in claims {
+            let body = without_request_ids(app.gql(&set_my_email(version, &claimed), Some(&client)).await);
+            assert_eq!(body, reference, "{claimed}");
+        }
+        let created = app.gql(r#"mutation { createCustomer(input: {segment: INDIVIDUAL, name: "Eve", email: "erased-1@erased.invalid", status: ACTIVE}) { id } }"#, Some(&app.manager())).await;
+        assert_eq!(first_code(&created), "BAD_USER_INPUT", "{created}");
+
+        // So nothing a client did can block its own erasure.
+        let version = customer_version(&app, ids.client).await;
+        let second = app.data(&erase(ids.client, version), Some(&app.manager())).await["eraseCustomer"].clone();
+        assert!(is_tombstone_email(&second["email"]), "{second}");
+        assert_ne!(second["email"], erased["email"], "each tombstone is its own");
+    }
+
+    async fn erasing_an_employee_blanks_title_and_hire_date_and_keeps_its_messages_elsewhere(backend) {
+        let app = TestApp::seeded(backend).await;
+        let ids = app.ids();
+        let id = conversation(&app, "Client words", "Staff remark").await;
+        app.data(&format!(r#"mutation {{ addReply(interactionId: "{id}", body: "We are on it") {{ id }} }}"#), Some(&app.employee())).await;
+        let fields = r#"name title hireDate email phone organization"#;
+        let before = app.data(&format!(r#"{{ customer(id: "{}") {{ {fields} }} }}"#, ids.employee), Some(&app.manager())).await;
+        assert!(!before["customer"]["title"].is_null() && !before["customer"]["hireDate"].is_null(), "the seeded employee has both: {before}");
+
+        let version = customer_version(&app, ids.employee).await;
+        app.data(&erase(ids.employee, version), Some(&app.manager())).await;
+        let after = app.data(&format!(r#"{{ customer(id: "{}") {{ {fields} }} }}"#, ids.employee), Some(&app.manager())).await;
+        let after = &after["customer"];
+        assert_eq!(after["name"], "Erased customer");
+        for gone in ["title", "hireDate", "phone", "organization"] {
+            assert!(after[gone].is_null(), "{gone} survived erasure: {after}");
+        }
+
+        // What the employee wrote on the client's interaction is the client's record: it stays,
+        // and its author is the tombstone.
+        let seen = app.data(&format!(r#"{{ interaction(id: "{id}") {{ messages {{ edges {{ node {{ body authorId }} }} }} }} }}"#), Some(&app.manager())).await;
+        let messages = nodes(&seen["interaction"]["messages"]);
+        let reply = messages.iter().find(|m| m["body"] == "We are on it").unwrap_or_else(|| panic!("kept: {seen}"));
+        assert!(messages.iter().any(|m| m["body"] == "Staff remark"), "{seen}");
+        let author = app.data(&format!(r#"{{ customer(id: "{}") {{ name }} }}"#, reply["authorId"].as_str().unwrap()), Some(&app.manager())).await;
+        assert_eq!(author["customer"]["name"], "Erased customer", "{author}");
+    }
+
+    async fn no_write_adds_to_an_erased_record(backend) {
+        let app = TestApp::seeded(backend).await;
+        let ids = app.ids();
+        let id = conversation(&app, "Before", "Noted before").await;
+        let care = department_id(&app, "Customer Care").await;
+        let version = customer_version(&app, ids.client).await;
+        app.data(&erase(ids.client, version), Some(&app.manager())).await;
+        let record = format!(r#"{{ customer(id: "{}") {{ interactions(first: 1) {{ totalCount }} }} interaction(id: "{id}") {{ messages {{ totalCount }} }} }}"#, ids.client);
+        let before = app.data(&record, Some(&app.manager())).await;
+
+        let writes = [
+            format!(r#"mutation {{ logInteraction(input: {{customerId: "{}", departmentId: "{care}", channel: PHONE, kind: REQUEST, subject: "New", summary: "Lives at 3 Oak Road"}}) {{ id }} }}"#, ids.client),
+            format!(r#"mutation {{ addReply(interactionId: "{id}", body: "Dear Olivia") {{ id }} }}"#),
+            format!(r#"mutation {{ addInternalNote(interactionId: "{id}", body: "Her new number is 555-0100") {{ id }} }}"#),
+        ];
+        for (write, token) in writes.iter().flat_map(|w| [(w, app.employee()), (w, app.manager())]) {
+            let body = app.gql(write, Some(&token)).await;
+            assert_eq!(first_code(&body), "CONFLICT", "{write}: {body}");
+            assert_eq!(body["errors"][0]["extensions"]["conflict"], "ERASED", "{write}: {body}");
+        }
+        assert_eq!(app.data(&record, Some(&app.manager())).await, before, "nothing landed");
+        let text = app.data(&format!(r#"{{ interaction(id: "{id}") {{ messages {{ edges {{ node {{ body }} }} }} }} }}"#), Some(&app.manager())).await.to_string();
+        assert!(!text.contains("555-0100") && !text.contains("Dear Olivia"), "{text}");
+    }
+
+    async fn one_export_fits_in_an_operation_and_a_second_does_not(backend) {
+        let app = TestApp::seeded(backend).await;
+        for token in [app.client(), app.employee()] {
+            let two = app.gql("{ a: exportMyData b: exportMyData }", Some(&token)).await;
+            assert_eq!(first_code(&two), "QUERY_TOO_COMPLEX", "{two}");
+            assert!(two["data"].is_null(), "nothing ran: {two}");
+            let one = app.data("{ exportMyData viewer { customer { id } } }", Some(&token)).await;
+            assert_eq!(one["exportMyData"]["customer"]["id"], one["viewer"]["customer"]["id"]);
+        }
+    }
+
+    async fn an_employees_export_is_audited_as_an_internal_read_and_a_clients_is_not(backend) {
+        let app = TestApp::seeded(backend).await;
+        let ids = app.ids();
+        app.data("query MyClientCopy { exportMyData }", Some(&app.client())).await;
+        app.data("query MyStaffCopy { exportMyData }", Some(&app.employee())).await;
+        let query = "{ accessAudit(first: 100) { edges { node { customerId role operationName fields } } } }";
+        // The audit writer is asynchronous: wait (bounded) for the entry to land.
+        let mut entries = Vec::new();
+        for _ in 0..100 {
+            entries = nodes(&app.data(query, Some(&app.manager())).await["accessAudit"]);
+            if entries.iter().any(|e| e["operationName"] == "MyStaffCopy") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let staff: Vec<_> = entries.iter().filter(|e| e["operationName"] == "MyStaffCopy").collect();
+        assert_eq!(staff.len(), 1, "{entries:?}");
+        assert_eq!(staff[0]["customerId"], ids.employee.to_string());
+        assert_eq!(staff[0]["role"], "employee");
+        assert_eq!(staff[0]["fields"], json!(["Query.exportMyData"]));
+        assert!(!entries.iter().any(|e| e["operationName"] == "MyClientCopy"), "a client's export holds nothing internal: {entries:?}");
+    }
+
     async fn anonymous_callers_have_nothing_to_export(backend) {
         let app = TestApp::seeded(backend).await;
         let body = app.gql(EXPORT, None).await;
@@ -103,6 +247,18 @@ both_backends! {
         let mine = export["interactions"].as_array().unwrap().iter().find(|i| i["id"] == id.as_str()).expect("the new interaction").clone();
         let bodies: Vec<&str> = mine["messages"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
         assert_eq!(bodies, ["My reply"], "public messages only");
+        assert_eq!(mine["department"]["name"], "Customer Care", "{mine}");
+        // Enum values read as in the API.
+        let api = app.data(&format!(r#"{{ viewer {{ customer {{ kind segment status }} }} interaction(id: "{id}") {{ channel kind status }} }}"#), Some(&app.client())).await;
+        for field in ["kind", "segment", "status"] {
+            assert_eq!(export["customer"][field], api["viewer"]["customer"][field], "{field}");
+        }
+        for field in ["channel", "kind", "status"] {
+            assert_eq!(mine[field], api["interaction"][field], "{field}");
+        }
+        assert_eq!(mine["channel"], "PORTAL");
+        let purchases = export["purchases"].as_array().unwrap();
+        assert!(purchases.iter().all(|p| p["product"]["name"].is_string()), "products named: {export}");
 
         let text = export.to_string();
         assert!(!text.contains("Secret staff remark"), "no internal note reaches a client");
@@ -124,6 +280,9 @@ both_backends! {
         assert!(export["customer"].get("healthScore").is_some(), "{export}");
         assert!(export["moralePulses"].as_array().unwrap().iter().any(|p| p["comment"] == "busy week"), "{export}");
         assert_eq!(export["format"], "crm-gateway.export.v1");
+        assert_eq!(export["customer"]["kind"], "INTERNAL", "{export}");
+        let statuses: Vec<&Value> = export["interactions"].as_array().unwrap().iter().map(|i| &i["status"]).collect();
+        assert!(statuses.iter().all(|s| ["OPEN", "IN_PROGRESS", "RESOLVED", "CLOSED"].contains(&s.as_str().unwrap_or_default())), "{statuses:?}");
     }
 
     async fn only_managers_may_erase_and_others_are_refused_as_for_other_manager_writes(backend) {
@@ -167,7 +326,7 @@ both_backends! {
         let version = customer_version(&app, ids.client).await;
         let erased = app.data(&erase(ids.client, version), Some(&app.manager())).await["eraseCustomer"].clone();
         assert_eq!(erased["name"], "Erased customer");
-        assert_eq!(erased["email"], format!("erased-{}@erased.invalid", ids.client));
+        assert!(is_tombstone_email(&erased["email"]), "{erased}");
         assert!(erased["phone"].is_null() && erased["organization"].is_null(), "{erased}");
         assert_eq!(erased["version"].as_i64().unwrap(), version + 1);
         assert_eq!(aggregates(&app, ids.client).await, before, "counts, ratings and figures stay");

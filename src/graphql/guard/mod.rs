@@ -113,7 +113,12 @@ impl Guard {
         let key = (tier, Sha256::digest(text.as_bytes()).into());
         let cached = self.0.cache.get_with(key, || {
             let shared = &self.0;
-            let internal_only = |ty: &str, field: &str| shared.tiers.internal_only(tier, ty, field);
+            // Audited: fields only this tier has, and public fields that answer it with
+            // internal values.
+            let internal_only = |ty: &str, field: &str| {
+                shared.tiers.internal_only(tier, ty, field)
+                    || policy::answers_with_internal_values(tier, ty, field)
+            };
             let view = TierView {
                 schema: shared.tiers.of(tier),
                 introspection: policy::may_introspect(tier, shared.introspection),
