@@ -13,7 +13,7 @@ use crm_gateway::{
     app::AppState,
     auth::{Caller, Role, TokenVerifier, Viewer},
     config::Config,
-    graphql::{Limits, loaders::Loaders},
+    graphql::{Limits, batching::Batching, loaders::Loaders},
     policy::{Audience, DepartmentScope, OwnerScope},
     service::{self, page::PageRequest},
 };
@@ -196,7 +196,7 @@ async fn main() {
     let loaders_run = time(ROUNDS, || {
         let schema = state.schema.clone();
         let caller = caller.clone();
-        let loaders = Loaders::new(&db, &caller, Duration::from_millis(2));
+        let loaders = Loaders::new(&db, &caller, &Batching::Window(Duration::from_millis(2)));
         async move {
             let response = schema
                 .execute(

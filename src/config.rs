@@ -134,8 +134,9 @@ pub struct Config {
     /// Largest query complexity (one per field, lists multiplied by their page size).
     #[arg(long, env = "MAX_QUERY_COMPLEXITY", default_value_t = DEFAULT_MAX_QUERY_COMPLEXITY)]
     pub max_query_complexity: usize,
-    /// DataLoader batching window in milliseconds: relation keys requested within it share
-    /// one SQL statement.
+    /// Batching window in milliseconds for operations over WebSocket: relation keys requested
+    /// within it share one SQL statement. HTTP requests need none: their batches go out as
+    /// soon as the request has asked for every key of a nesting level.
     #[arg(long, env = "LOADER_BATCH_DELAY_MS", default_value_t = 2)]
     pub loader_batch_delay_ms: u64,
     /// Largest request body, in bytes.

@@ -2,7 +2,7 @@
 //! and capture that caller's scopes, so a loader can never serve one caller's rows to another,
 //! and every relation costs one query per nesting level instead of one per parent.
 
-use std::{collections::HashMap, future::Future, hash::Hash, pin::Pin, sync::Arc, time::Duration};
+use std::{collections::HashMap, future::Future, hash::Hash, pin::Pin, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
@@ -10,6 +10,7 @@ use entity::{
 };
 use sea_orm::{DatabaseConnection, FromQueryResult};
 
+use super::batching::Batching;
 use crate::{
     Error, Result,
     auth::Caller,
@@ -41,18 +42,19 @@ where
     }
 }
 
-fn loader<K, V, F, Fut>(delay: Duration, f: F) -> DataLoader<BatchFn<K, V>>
+fn loader<K, V, F, Fut>(batching: &Batching, f: F) -> DataLoader<BatchFn<K, V>>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,
     V: Send + Sync + Clone + 'static,
     F: Fn(Vec<K>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<HashMap<K, V>>> + Send + 'static,
 {
+    let spawner = batching.clone();
     DataLoader::new(
         BatchFn(Arc::new(move |keys| Box::pin(f(keys)))),
-        tokio::spawn,
+        move |task| spawner.spawn(task),
     )
-    .delay(delay)
+    .delay(batching.window())
     .max_batch_size(1000)
 }
 
@@ -138,7 +140,7 @@ where
 /// The loaders of a nested list of stored rows; `None` when the caller may see none.
 fn nested<E>(
     db: &DatabaseConnection,
-    delay: Duration,
+    batching: &Batching,
     children: Option<Children<E>>,
 ) -> NestedLoader<E::Model>
 where
@@ -148,7 +150,7 @@ where
     let children = children.map(Arc::new);
     let first = {
         let (db, children) = (db.clone(), children.clone());
-        loader(delay, move |keys: Vec<ListKey>| {
+        loader(batching, move |keys: Vec<ListKey>| {
             let (db, children) = (db.clone(), children.clone());
             async move {
                 let Some(children) = children else {
@@ -164,7 +166,7 @@ where
     };
     let counts = {
         let (db, children) = (db.clone(), children.clone());
-        loader(delay, move |keys: Vec<i32>| {
+        loader(batching, move |keys: Vec<i32>| {
             let (db, children) = (db.clone(), children.clone());
             async move {
                 match children {
@@ -193,12 +195,12 @@ where
 /// The loaders of customers' timelines.
 fn timelines(
     db: &DatabaseConnection,
-    delay: Duration,
+    batching: &Batching,
     scope: Option<OwnerScope>,
 ) -> NestedLoader<TimelineItem> {
     let first = {
         let db = db.clone();
-        loader(delay, move |keys: Vec<ListKey>| {
+        loader(batching, move |keys: Vec<ListKey>| {
             let db = db.clone();
             async move {
                 let Some(scope) = scope else {
@@ -270,10 +272,9 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    /// Loaders for one request by `caller`. `delay` is the batching window: keys requested
-    /// within it share one query, so it should cover the time one nesting level of a large
-    /// page takes to resolve.
-    pub fn new(db: &DatabaseConnection, caller: &Caller, delay: Duration) -> Self {
+    /// Loaders for one request by `caller`; `batching` says when a batch of keys is complete
+    /// (see [`Batching`]).
+    pub fn new(db: &DatabaseConnection, caller: &Caller, batching: &Batching) -> Self {
         let owner = policy::owner_scope(caller);
         let departments = policy::department_scope(caller);
         let products = policy::product_scope(caller);
@@ -284,7 +285,7 @@ impl Loaders {
             ($scope:expr, |$db:ident, $s:ident, $keys:ident| $body:expr) => {{
                 let db = db.clone();
                 let scope = $scope;
-                loader(delay, move |$keys| {
+                loader(batching, move |$keys| {
                     let $db = db.clone();
                     let scope = scope;
                     async move {
@@ -299,7 +300,7 @@ impl Loaders {
         let interactions_of = |parent: Parent| {
             nested(
                 db,
-                delay,
+                batching,
                 owner.map(|s| service::interaction::children(s, parent)),
             )
         };
@@ -338,11 +339,11 @@ impl Loaders {
             interactions_of_department: interactions_of(Parent::Department),
             interactions_of_handler: interactions_of(Parent::Handler),
             interactions_caused_by: interactions_of(Parent::RelatedTo),
-            queue: nested(db, delay, owner.map(service::interaction::queue)),
-            messages: nested(db, delay, Some(service::interaction::messages(notes))),
-            purchases_of_customer: nested(db, delay, owner.map(service::purchase::of_customers)),
-            timeline: timelines(db, delay, owner),
-            members: nested(db, delay, owner.map(service::customer::members)),
+            queue: nested(db, batching, owner.map(service::interaction::queue)),
+            messages: nested(db, batching, Some(service::interaction::messages(notes))),
+            purchases_of_customer: nested(db, batching, owner.map(service::purchase::of_customers)),
+            timeline: timelines(db, batching, owner),
+            members: nested(db, batching, owner.map(service::customer::members)),
             children: scoped!(departments, |db, s, keys| {
                 let rows = service::department::children_of(&db, s, &keys).await?;
                 Ok(group(rows, |m| m.parent_id))

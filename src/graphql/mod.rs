@@ -1,6 +1,7 @@
 //! What you may ask: the schema, its root objects, output types, loaders and the guard that
 //! keeps each caller's schema shaped by its role. Resolvers here only map requests to services.
 
+pub mod batching;
 pub mod context;
 pub mod guard;
 pub mod loaders;

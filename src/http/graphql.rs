@@ -1,7 +1,7 @@
 //! GraphQL over HTTP: `POST /graphql` (JSON bodies) and `GET /graphql?query=…` (queries only).
 //! Both end in [`execute`], which authenticates, runs the schema and encodes the answer.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, time::Duration};
 
 use axum::{
     body::Bytes,
@@ -15,6 +15,7 @@ use super::{Format, Refusal, authenticate, gate, graphiql, request_error, subjec
 use crate::{
     app::AppState,
     graphql::{
+        batching::Settle,
         guard::{ReadOnly, codes},
         loaders::Loaders,
     },
@@ -55,10 +56,15 @@ async fn execute(
         return admitted.finish(&state, answer, metrics::NONE, Outcome::RequestError);
     }
     let operation = OperationSlot::default();
-    let loaders = Loaders::new(&state.db, &caller, state.loader_delay);
-    let mut response = state
-        .schema
-        .execute(request.data(caller).data(loaders).data(operation.clone()))
+    // Batches go out when the request settles: one statement per nesting level at any load.
+    let settle = Settle::new();
+    let loaders = Loaders::new(&state.db, &caller, &settle.batching(Duration::ZERO));
+    let mut response = settle
+        .drive(
+            state
+                .schema
+                .execute(request.data(caller).data(loaders).data(operation.clone())),
+        )
         .await;
     let request_failed = code_errors(&mut response);
     let get_mutation = response.errors.iter().any(|err| {

@@ -20,7 +20,7 @@ use super::{
 use crate::{
     app::AppState,
     auth::Caller,
-    graphql::loaders::Loaders,
+    graphql::{batching::Batching, loaders::Loaders},
     ops::context::{RequestContext, new_request_id},
 };
 
@@ -99,7 +99,11 @@ pub fn on_init(
             };
             let _ = caller_cell.set(caller.clone());
             let mut data = async_graphql::Data::default();
-            data.insert(Loaders::new(&state.db, &caller, state.loader_delay));
+            data.insert(Loaders::new(
+                &state.db,
+                &caller,
+                &Batching::Window(state.loader_delay),
+            ));
             data.insert(caller);
             Ok(data)
         })

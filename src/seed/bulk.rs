@@ -499,12 +499,7 @@ async fn insert_replies(db: &DatabaseConnection, after: i32) -> Result<u64, DbEr
         .to_owned();
     let insert = Query::insert()
         .into_table(interaction_message::Entity)
-        .columns([
-            M::InteractionId,
-            M::AuthorId,
-            M::Body,
-            M::CreatedAt,
-        ])
+        .columns([M::InteractionId, M::AuthorId, M::Body, M::CreatedAt])
         .select_from(source)
         .map_err(|e| DbErr::Custom(e.to_string()))?
         .to_owned();
