@@ -6,7 +6,9 @@
 //! into the one conversation employees read.
 //!
 //! Data: every note is copied (interaction, author, body, time) before it is deleted from the
-//! messages table, inside the migration's transaction on PostgreSQL. Public messages keep their
+//! messages table. The whole step runs in one transaction on every backend (SQLite included,
+//! where sea-orm-migration would otherwise run it statement by statement): a crash halfway
+//! leaves the database as before the step, and the step simply runs again. Public messages keep their
 //! ids: clients hold them (and cursors built from them), and renumbering would move them all.
 //! Gaps left by notes written before this step therefore stay in old data; new notes leave none.
 
@@ -62,6 +64,12 @@ const DROP_THREAD: &str = "DROP VIEW IF EXISTS interaction_thread";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// Always in a transaction: it moves data between tables, and SQLite's DDL is
+    /// transactional too.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         create_notes(m).await?;
         let moved = Query::select()

@@ -268,4 +268,31 @@ both_backends! {
         let seen = app.data("{ interactions(first: 5) { edges { node { messages(first: 5) { totalCount } } } } }", Some(&app.employee())).await;
         assert!(seen["interactions"].is_object());
     }
+
+    async fn the_split_is_atomic_a_failure_halfway_leaves_nothing_behind(backend) {
+        use migration::{Migrator, MigratorTrait};
+        use sea_orm::{ConnectionTrait, Statement};
+        let app = TestApp::seeded(backend).await;
+        let db = app.db.clone();
+        let sql = |text: &str| Statement::from_string(db.get_database_backend(), text.to_owned());
+        let count = async |text: &str| {
+            let row = db.query_one_raw(sql(text)).await.unwrap().unwrap();
+            row.try_get_by_index::<i64>(0).unwrap()
+        };
+        let notes = count("SELECT COUNT(*) FROM internal_note").await;
+        let applied = Migrator::get_applied_migrations(&db).await.unwrap();
+        let split = applied.iter().position(|m| m.name().contains("separate_internal_notes")).unwrap();
+        Migrator::down(&db, Some((applied.len() - split) as u32)).await.unwrap();
+        // Something already holds the view's name, so the step's last statement fails, after
+        // the table was created and the notes were moved.
+        db.execute_raw(sql("CREATE TABLE interaction_thread (x INTEGER)")).await.unwrap();
+        assert!(Migrator::up(&db, None).await.is_err());
+        assert!(db.query_one_raw(sql("SELECT COUNT(*) FROM internal_note")).await.is_err(), "no half-made table");
+        assert_eq!(count("SELECT COUNT(*) FROM interaction_message WHERE internal = TRUE").await, notes, "no note moved");
+        // Once the obstacle is gone the step runs again from the start.
+        db.execute_raw(sql("DROP TABLE interaction_thread")).await.unwrap();
+        Migrator::up(&db, None).await.unwrap();
+        assert_eq!(count("SELECT COUNT(*) FROM internal_note").await, notes);
+        assert_eq!(count("SELECT COUNT(*) FROM interaction_thread WHERE internal = TRUE").await, notes);
+    }
 }
