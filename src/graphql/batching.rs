@@ -5,15 +5,16 @@
 //! `FuturesUnordered`, which yields to the scheduler after every 32 items, and on a busy machine
 //! the rest of the list may be polled only after the window has closed. So an HTTP request runs
 //! its schema future inside [`Settle::drive`], which notices each poll that ends with nothing
-//! left to do (pending, and not woken during the poll) and releases the batches queued so far.
-//! Each nesting level then costs exactly one statement, at any load, without idle waiting.
+//! left to do (pending, not woken during the poll, and no batch still handing out its rows) and
+//! releases the batches queued so far. Each nesting level then costs exactly one statement, at
+//! any load, without idle waiting.
 
 use std::{
     future::Future,
     pin::Pin,
     sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
     task::{Context, Poll, Wake, Waker},
     time::Duration,
@@ -28,8 +29,8 @@ pub enum Batching {
     /// After a fixed window from the first key (for callers that are not driven by a
     /// [`Settle`], such as WebSocket operations).
     Window(Duration),
-    /// When the driven request settles, plus an optional extra window (tests widen it).
-    Settled(Arc<Notify>, Duration),
+    /// When the driven request settles, plus an optional extra window.
+    Settled(Arc<Signal>, Duration),
 }
 
 impl Batching {
@@ -48,14 +49,40 @@ impl Batching {
             Batching::Window(_) => {
                 tokio::spawn(task);
             }
-            Batching::Settled(settled, _) => {
-                let mut notified = Box::pin(settled.clone().notified_owned());
+            Batching::Settled(signal, _) => {
+                let mut notified = Box::pin(signal.settled.clone().notified_owned());
                 notified.as_mut().enable();
+                let signal = signal.clone();
                 tokio::spawn(async move {
                     notified.await;
+                    signal.delivering.fetch_add(1, Ordering::AcqRel);
                     task.await;
+                    // Every row is handed out: let the request look again at what it can ask.
+                    signal.delivering.fetch_sub(1, Ordering::AcqRel);
+                    signal.wake_request();
                 });
             }
+        }
+    }
+}
+
+/// What a request's batches and its driver share.
+#[derive(Default)]
+pub struct Signal {
+    /// Released batches wait on this.
+    settled: Arc<Notify>,
+    /// Batches loading or handing out rows: while one is, the request is not settled, since
+    /// the rows it has not handed out yet will ask for more keys.
+    delivering: AtomicUsize,
+    /// The request's task, woken when a batch has handed out all its rows.
+    request: Mutex<Option<Waker>>,
+}
+
+impl Signal {
+    fn wake_request(&self) {
+        let waker = self.request.lock().ok().and_then(|mut w| w.take());
+        if let Some(waker) = waker {
+            waker.wake();
         }
     }
 }
@@ -63,7 +90,7 @@ impl Batching {
 /// The settle signal of one request.
 #[derive(Default)]
 pub struct Settle {
-    settled: Arc<Notify>,
+    signal: Arc<Signal>,
 }
 
 impl Settle {
@@ -74,7 +101,7 @@ impl Settle {
 
     /// Batching for this request's loaders, with `extra` added after each settle.
     pub fn batching(&self, extra: Duration) -> Batching {
-        Batching::Settled(self.settled.clone(), extra)
+        Batching::Settled(self.signal.clone(), extra)
     }
 
     /// Runs `future`, releasing queued batches whenever it can make no more progress on its own,
@@ -82,7 +109,7 @@ impl Settle {
     pub async fn drive<F: Future>(&self, future: F) -> F::Output {
         Driven {
             future: Box::pin(future),
-            settled: self.settled.clone(),
+            signal: self.signal.clone(),
         }
         .await
     }
@@ -91,7 +118,7 @@ impl Settle {
 /// A future that reports when its inner future is idle.
 struct Driven<F> {
     future: Pin<Box<F>>,
-    settled: Arc<Notify>,
+    signal: Arc<Signal>,
 }
 
 impl<F: Future> Future for Driven<F> {
@@ -103,11 +130,17 @@ impl<F: Future> Future for Driven<F> {
             inner: cx.waker().clone(),
         });
         let waker = Waker::from(woken.clone());
+        if let Ok(mut request) = self.signal.request.lock() {
+            *request = Some(cx.waker().clone());
+        }
         let poll = self.future.as_mut().poll(&mut Context::from_waker(&waker));
         // Woken during its own poll means it yielded with work left (FuturesUnordered does
-        // after 32 items): more keys may still come, so the batches wait.
-        if poll.is_pending() && !woken.woken.load(Ordering::Acquire) {
-            self.settled.notify_waiters();
+        // after 32 items): more keys may still come, so the batches wait. So they do while a
+        // batch is still handing out rows; it wakes the request when it is done.
+        let idle = !woken.woken.load(Ordering::Acquire)
+            && self.signal.delivering.load(Ordering::Acquire) == 0;
+        if poll.is_pending() && idle {
+            self.signal.settled.notify_waiters();
         }
         poll
     }
@@ -115,7 +148,7 @@ impl<F: Future> Future for Driven<F> {
 
 impl<F> Drop for Driven<F> {
     fn drop(&mut self) {
-        self.settled.notify_waiters();
+        self.signal.settled.notify_waiters();
     }
 }
 
