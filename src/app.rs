@@ -8,7 +8,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     auth::{Caller, TokenIssuer, TokenVerifier, dev_secret},
     config::Config,
-    graphql::{self, AppSchema, Limits, guard::ReadObserver},
+    graphql::{self, Limits, Served, guard::ReadObserver},
     http::graphiql::DemoIdentities,
     ops::{Ops, OpsConfig},
     seed,
@@ -28,7 +28,7 @@ pub type StartError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Clone)]
 pub struct AppState {
     /// The executable schema.
-    pub schema: AppSchema,
+    pub schema: Served,
     /// The database pool.
     pub db: DatabaseConnection,
     /// Bearer-token verification.

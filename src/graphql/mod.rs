@@ -10,13 +10,18 @@ pub mod query;
 pub mod subscription;
 pub mod types;
 
-use async_graphql::{Schema, SchemaBuilder, ValidationMode};
+use std::sync::Arc;
+
+use async_graphql::{
+    Data, Request, Response, Schema, SchemaBuilder, ServerError, ValidationMode,
+    futures_util::stream::{self, BoxStream, StreamExt},
+};
 use sea_orm::DatabaseConnection;
 
-use crate::service::write::Writer;
+use crate::{auth::Caller, service::write::Writer};
 
 use self::{
-    guard::{Guard, ReadObserver, tiers::TierSchemas},
+    guard::{Allowed, Guard, ReadObserver, codes, tiers::TierSchemas},
     mutation::Mutation,
     query::Query,
     subscription::Subscription,
@@ -91,15 +96,98 @@ pub async fn tier_schemas() -> Result<TierSchemas, String> {
     TierSchemas::compute(&builder().finish(), &sdl()).await
 }
 
+/// The schema as every transport runs it: the guard judges each request against its caller's
+/// tier, then async-graphql executes what it let through.
+#[derive(Clone)]
+pub struct Served {
+    schema: AppSchema,
+    guard: Guard,
+}
+
+/// One request's answer and the operation that ran.
+pub struct Executed {
+    /// The GraphQL response.
+    pub response: Response,
+    /// The operation that ran (`Some(None)`: an anonymous one); `None` when the request was
+    /// refused before execution.
+    pub operation: Option<Option<String>>,
+}
+
+impl Served {
+    /// Runs `request` for `caller` (who is also put into the request's data), if it is an
+    /// operation the transport `allowed`.
+    pub async fn execute(
+        &self,
+        caller: Caller,
+        allowed: Allowed,
+        mut request: Request,
+    ) -> Executed {
+        let admitted = match self.guard.admit(&caller, allowed, &mut request) {
+            Ok(admitted) => admitted,
+            Err(errors) => return refused(errors),
+        };
+        let response = limits_coded(self.schema.execute(request.data(caller)).await);
+        let operation = (!is_request_error(&response)).then_some(admitted.operation_name);
+        Executed {
+            response,
+            operation,
+        }
+    }
+
+    /// Runs a WebSocket operation for `caller`, whose identity and loaders are in
+    /// `session_data`.
+    pub fn execute_stream(
+        &self,
+        caller: &Caller,
+        mut request: Request,
+        session_data: Arc<Data>,
+    ) -> BoxStream<'static, Response> {
+        if let Err(errors) = self.guard.admit(caller, Allowed::Any, &mut request) {
+            return stream::once(async move { Response::from_errors(errors) }).boxed();
+        }
+        self.schema
+            .execute_stream_with_session_data(request, session_data)
+            .map(limits_coded)
+            .boxed()
+    }
+}
+
+fn refused(errors: Vec<ServerError>) -> Executed {
+    Executed {
+        response: Response::from_errors(errors),
+        operation: None,
+    }
+}
+
+/// True when the request stopped before execution: no data, and no error with a path.
+pub fn is_request_error(response: &Response) -> bool {
+    !response.errors.is_empty()
+        && response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// async-graphql refuses an admitted document only for its limits (depth, complexity,
+/// recursion, directives per field): those errors get `QUERY_TOO_COMPLEX`.
+fn limits_coded(mut response: Response) -> Response {
+    if is_request_error(&response) {
+        for err in &mut response.errors {
+            *err = codes::coded(err.clone(), codes::QUERY_TOO_COMPLEX);
+        }
+    }
+    response
+}
+
 /// Builds the schema with its guard: the per-tier schemas are computed first, then the served
 /// schema validates every document against its caller's. async-graphql's own validation runs
-/// in fast mode (depth and complexity only): the guard has already validated fully.
+/// in fast mode (depth and complexity only): the guard has already validated fully. No
+/// extension is installed (but OpenTelemetry's, when built with it): with none, async-graphql
+/// resolves each field directly instead of through a chain of boxed futures.
 pub async fn build_schema(
     db: DatabaseConnection,
     writer: Writer,
     limits: Limits,
     observer: Option<ReadObserver>,
-) -> Result<AppSchema, String> {
+) -> Result<Served, String> {
     let tiers = tier_schemas().await?;
     let guard = Guard::new(
         tiers.clone(),
@@ -112,19 +200,18 @@ pub async fn build_schema(
     // With the `otel` feature: a span per operation, parse, validation and resolver.
     #[cfg(feature = "otel")]
     let builder = builder.extension(async_graphql::extensions::Tracing);
-    Ok(builder
+    let schema = builder
         .data(writer.bus().clone())
         .data(writer)
         .data(db)
         .data(tiers)
-        .extension(guard)
         .validation_mode(ValidationMode::Fast)
-        .extension(crate::ops::operation::RecordOperation)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
         .limit_recursive_depth(limits.document.nesting)
         .limit_directives(20)
-        .finish())
+        .finish();
+    Ok(Served { schema, guard })
 }
 
 /// The SDL of the full (manager) schema; `schema.graphql` is this output.

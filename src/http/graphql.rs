@@ -16,13 +16,12 @@ use crate::{
     app::AppState,
     graphql::{
         batching::Settle,
-        guard::{ReadOnly, codes},
+        guard::{Allowed, codes},
         loaders::Loaders,
     },
     ops::{
         documents::DOCUMENT_ID,
         metrics::{self, Outcome},
-        operation::OperationSlot,
     },
 };
 
@@ -31,6 +30,7 @@ async fn execute(
     headers: HeaderMap,
     mut request: async_graphql::Request,
     format: Format,
+    allowed: Allowed,
 ) -> Response {
     let caller = match authenticate(&state, &headers).await {
         Ok(caller) => caller,
@@ -55,17 +55,13 @@ async fn execute(
         let answer = request_error(status, format, refusal.code(), refusal.message());
         return admitted.finish(&state, answer, metrics::NONE, Outcome::RequestError);
     }
-    let operation = OperationSlot::default();
     // Batches go out when the request settles: one statement per nesting level at any load.
     let settle = Settle::new();
     let loaders = Loaders::new(&state.db, &caller, &settle.batching(Duration::ZERO));
-    let mut response = settle
-        .drive(
-            state
-                .schema
-                .execute(request.data(caller).data(loaders).data(operation.clone())),
-        )
+    let executed = settle
+        .drive(state.schema.execute(caller, allowed, request.data(loaders)))
         .await;
+    let mut response = executed.response;
     let request_failed = code_errors(&mut response);
     let get_mutation = response.errors.iter().any(|err| {
         let code = err.extensions.as_ref().and_then(|e| e.get("code"));
@@ -101,7 +97,7 @@ async fn execute(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
     }
     // Ops hook 4: metrics, access log, rate-limit headers.
-    let label = match operation.get() {
+    let label = match executed.operation {
         Some(name) => state.ops.metrics.names.label(name.as_deref()),
         None => metrics::NONE.into(),
     };
@@ -138,10 +134,7 @@ pub fn code_errors(response: &mut async_graphql::Response) -> bool {
     for err in &mut response.errors {
         *err = codes::coded(err.clone(), codes::BAD_USER_INPUT);
     }
-    // A request error stops the request before execution: no data, and no error with a path.
-    !response.errors.is_empty()
-        && response.data == async_graphql::Value::Null
-        && response.errors.iter().all(|e| e.path.is_empty())
+    crate::graphql::is_request_error(response)
 }
 
 /// `POST /graphql` with a JSON body.
@@ -188,7 +181,7 @@ pub async fn post(
             return request_error(StatusCode::BAD_REQUEST, format, "BAD_REQUEST", &message);
         }
     };
-    execute(state, headers, request, format).await
+    execute(state, headers, request, format, Allowed::Any).await
 }
 
 fn parse_body(body: &[u8]) -> Result<async_graphql::Request, String> {
@@ -273,7 +266,7 @@ pub async fn get(
     }
     // GET must never change anything: the guard refuses any operation but a query, deciding
     // which operation runs exactly as execution does (405 with `Allow: POST`).
-    let mut request = async_graphql::Request::new(params.query.unwrap_or_default()).data(ReadOnly);
+    let mut request = async_graphql::Request::new(params.query.unwrap_or_default());
     if let Some(extensions) = params.extensions {
         match serde_json::from_str::<async_graphql::Extensions>(&extensions) {
             Ok(extensions) => request.extensions = extensions,
@@ -310,5 +303,5 @@ pub async fn get(
             }
         }
     }
-    execute(state, headers, request, format).await
+    execute(state, headers, request, format, Allowed::Queries).await
 }

@@ -30,7 +30,7 @@ use super::{gate, graphql::code_errors, ws::FORBIDDEN};
 use crate::{
     app::AppState,
     auth::Caller,
-    graphql::AppSchema,
+    graphql::{Served, guard::Allowed},
     ops::{
         Ops,
         context::RequestContext,
@@ -80,14 +80,19 @@ impl Drop for Ticket {
 /// first answer in the metrics and codes its errors like HTTP does.
 #[derive(Clone)]
 struct Metered {
-    schema: AppSchema,
+    schema: Served,
+    caller: Arc<OnceLock<Caller>>,
     tickets: Arc<Mutex<VecDeque<Ticket>>>,
     request_id: Arc<str>,
 }
 
 impl Executor for Metered {
     async fn execute(&self, request: Request) -> Response {
-        self.schema.execute(request).await
+        let caller = self.caller.get().cloned().unwrap_or_default();
+        self.schema
+            .execute(caller, Allowed::Any, request)
+            .await
+            .response
     }
 
     fn execute_stream(
@@ -98,8 +103,10 @@ impl Executor for Metered {
         let ticket = self.tickets.lock().ok().and_then(|mut t| t.pop_front());
         let request_id = self.request_id.clone();
         let mut ticket = ticket.map(|t| (t, true));
+        let anonymous = Caller::default();
+        let caller = self.caller.get().unwrap_or(&anonymous);
         self.schema
-            .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+            .execute_stream(caller, request, session_data.unwrap_or_default())
             .map(move |mut response| {
                 let request_failed = code_errors(&mut response);
                 for err in &mut response.errors {
@@ -163,6 +170,7 @@ pub async fn serve(
     let tickets = Arc::new(Mutex::new(VecDeque::new()));
     let executor = Metered {
         schema: state.schema.clone(),
+        caller: caller.clone(),
         tickets: tickets.clone(),
         request_id: context.id.clone(),
     };

@@ -8,7 +8,6 @@ pub mod db_health;
 pub mod documents;
 pub mod logging;
 pub mod metrics;
-pub mod operation;
 #[cfg(feature = "otel")]
 pub mod otel;
 pub mod rate_limit;

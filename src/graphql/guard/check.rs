@@ -32,6 +32,9 @@ pub struct CheckedOperation {
 pub struct Checked {
     /// The document's operations.
     pub operations: HashMap<Option<Name>, CheckedOperation>,
+    /// The document as async-graphql parses it, kept with the verdict: a request for a cached
+    /// document is never parsed again (its parser was a tenth of a nested read's CPU).
+    pub executable: Result<async_graphql::parser::types::ExecutableDocument, ServerError>,
 }
 
 /// What the guard decided about a document.
@@ -121,7 +124,7 @@ pub fn check(text: &str, tier: &TierView<'_>, limits: &Limits) -> Verdict {
         diagnostics::hide_introspection(&mut document)
     };
     let outcome = match document.to_executable_validate(tier.schema) {
-        Ok(valid) => Ok(operations(&valid, tier)),
+        Ok(valid) => Ok(operations(&valid, tier, text)),
         Err(with_errors) => Err(diagnostics::validation_errors(
             &with_errors.errors,
             &renamed,
@@ -203,7 +206,7 @@ impl<'a> Counter<'a> {
     }
 }
 
-fn operations(document: &Valid<ExecutableDocument>, tier: &TierView<'_>) -> Checked {
+fn operations(document: &Valid<ExecutableDocument>, tier: &TierView<'_>, text: &str) -> Checked {
     let mut fragments: HashMap<Name, BTreeSet<String>> = HashMap::new();
     let operations = document
         .operations
@@ -224,7 +227,14 @@ fn operations(document: &Valid<ExecutableDocument>, tier: &TierView<'_>) -> Chec
             (operation.name.clone(), checked)
         })
         .collect();
-    Checked { operations }
+    // Both parsers accept the same language; should async-graphql's ever refuse what
+    // apollo-parser took, the request fails as a parse error, as it did when it parsed itself.
+    let executable = async_graphql::parser::parse_query(text)
+        .map_err(|e| codes::coded(e.into(), codes::PARSE_FAILED));
+    Checked {
+        operations,
+        executable,
+    }
 }
 
 /// Collects the internal-only fields of `set` into `out`, each fragment walked once.

@@ -1,9 +1,10 @@
 //! The guard: every document is judged against the caller's own schema before async-graphql
-//! touches it, on every transport (POST, GET and WebSocket all pass through this extension).
+//! touches it, on every transport (POST, GET and WebSocket all run through
+//! [`super::Served`], which calls [`Guard::admit`] first).
 //!
 //! async-graphql's `visible` attribute only filters introspection; a hidden field could still
-//! be selected, and its recursive parser and validators would run on any input. So, in the
-//! `parse_query` hook, before async-graphql parses:
+//! be selected, and its recursive parser and validators would run on any input. So, before
+//! async-graphql sees a request:
 //!
 //! 1. the document is parsed by apollo-parser under nesting and token limits, and its fields are
 //!    counted with fragments expanded (each fragment counted once): no unbounded recursion or
@@ -16,32 +17,23 @@
 //!    refused if it is a mutation or subscription sent over GET, its variables are coerced
 //!    against the tier's input types, and its internal-only fields are reported to the audit.
 //!
-//! async-graphql then runs in its fast validation mode (depth and complexity limits only), so
-//! every validation error a client sees comes from its own tier's schema.
+//! async-graphql then runs in its fast validation mode (depth and complexity limits only) on
+//! the document the guard parsed (cached with the verdict), so every validation error a
+//! client sees comes from its own tier's schema.
 
 pub mod check;
 pub mod codes;
 mod diagnostics;
 pub mod tiers;
 
-use std::{
-    panic::AssertUnwindSafe,
-    sync::{Arc, Mutex},
-};
+use std::{panic::AssertUnwindSafe, sync::Arc};
 
 use apollo_compiler::{
     ast::OperationType,
     request::coerce_variable_values,
     response::{JsonMap, serde_json_bytes},
 };
-use async_graphql::{
-    Request, ServerError, ServerResult, ValidationResult, Variables,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
-        NextValidation,
-    },
-    parser::types::ExecutableDocument,
-};
+use async_graphql::{Request, ServerError, ServerResult, Variables};
 use sha2::{Digest, Sha256};
 
 use self::{
@@ -52,7 +44,7 @@ use self::{
 use crate::{
     auth::Caller,
     config::Introspection,
-    policy::{self, Tier, TierOverride},
+    policy::{self, Tier},
 };
 
 /// Bounds on a document, checked before anything recurses into it.
@@ -66,9 +58,14 @@ pub struct Limits {
     pub fields: usize,
 }
 
-/// Request data marking a request that arrived over GET: only queries may run.
-#[derive(Debug, Clone, Copy)]
-pub struct ReadOnly;
+/// Which operations a transport may run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allowed {
+    /// Queries, mutations and subscriptions (POST, WebSocket).
+    Any,
+    /// Queries only: GET must never change anything.
+    Queries,
+}
 
 /// Callback told which internal-only fields the operation that runs selects (the access audit).
 pub type ReadObserver = Arc<dyn Fn(&Caller, Option<&str>, Vec<String>) + Send + Sync>;
@@ -81,7 +78,7 @@ struct Shared {
     observer: Option<ReadObserver>,
 }
 
-/// The extension factory; one [`RequestGuard`] is made per request.
+/// The guard, shared by every transport; [`Guard::admit`] judges one request.
 #[derive(Clone)]
 pub struct Guard(Arc<Shared>);
 
@@ -155,110 +152,62 @@ struct Cached {
     verdict: Verdict,
 }
 
-impl ExtensionFactory for Guard {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestGuard {
-            shared: self.0.clone(),
-            operation_name: Mutex::new(None),
-            invalid: Mutex::new(None),
-        })
-    }
+/// The operation the guard let through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admitted {
+    /// Its name, `None` for an anonymous operation.
+    pub operation_name: Option<String>,
 }
 
-/// The guard of one request: remembers the requested operation name between hooks.
-pub struct RequestGuard {
-    shared: Arc<Shared>,
-    operation_name: Mutex<Option<String>>,
-    invalid: Mutex<Option<Vec<ServerError>>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for RequestGuard {
-    async fn prepare_request(
+impl Guard {
+    /// Judges `request` for `caller` before async-graphql sees it (the steps in this module's
+    /// header); `read_only` marks a request that came over GET. An admitted request carries
+    /// its document already parsed, so async-graphql only runs its depth and complexity
+    /// limits and then executes. `allowed` says which operations the transport may run.
+    ///
+    /// The guard is called by the transports rather than installed as a schema extension: an
+    /// extension turns every resolved field into a chain of boxed futures, a third of a nested
+    /// read's CPU.
+    pub fn admit(
         &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        lock(&self.operation_name).clone_from(&request.operation_name);
-        next.run(ctx, request).await
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let anonymous = Caller::default();
-        let caller = ctx.data_opt::<Caller>().unwrap_or(&anonymous);
-        let tier = match ctx.data_opt::<TierOverride>() {
-            Some(TierOverride(tier)) => *tier,
-            None => policy::tier(caller),
-        };
-        let parsed = match Guard(self.shared.clone()).verdict(tier, query) {
-            Verdict::Refused(err) => return Err(err),
+        caller: &Caller,
+        allowed: Allowed,
+        request: &mut Request,
+    ) -> Result<Admitted, Vec<ServerError>> {
+        let tier = policy::tier(caller);
+        let parsed = match self.verdict(tier, &request.query) {
+            Verdict::Refused(err) => return Err(vec![err]),
             Verdict::Parsed(parsed) => parsed,
         };
-        let name = lock(&self.operation_name).clone();
+        let name = request.operation_name.as_deref();
         // Decided from syntax alone, before validation: GET never runs anything but a query.
-        if ctx.data_opt::<ReadOnly>().is_some()
+        if allowed == Allowed::Queries
             && parsed
-                .kind_of(name.as_deref())
+                .kind_of(name)
                 .is_some_and(|kind| kind != OperationType::Query)
         {
-            return Err(coded(
+            return Err(vec![coded(
                 ServerError::new("mutations and subscriptions must be sent with POST", None),
                 codes::METHOD_NOT_ALLOWED,
-            ));
+            )]);
         }
-        match &parsed.outcome {
-            // async-graphql never sees an invalid document (its own parser's checks would add
-            // errors of their own): a stand-in passes through, and the validation hook returns
-            // every error (this hook could return only one).
-            Err(errors) => {
-                *lock(&self.invalid) = Some(errors.clone());
-                return async_graphql::parser::parse_query("{ __typename }")
-                    .map_err(|e| coded(e.into(), codes::PARSE_FAILED));
-            }
-            Ok(checked) => {
-                let operation = select(checked, name.as_deref())?;
-                coerce_variables(self.shared.tiers.of(tier), operation, variables)?;
-                if let Some(observer) = &self.shared.observer
-                    && !operation.internal_fields.is_empty()
-                {
-                    let op_name = operation.operation.name.as_ref().map(|n| n.as_str());
-                    observer(caller, op_name, operation.internal_fields.clone());
-                }
-            }
+        let checked = parsed.outcome.as_ref().map_err(Clone::clone)?;
+        let operation = select(checked, name).map_err(|e| vec![e])?;
+        coerce_variables(self.0.tiers.of(tier), operation, &request.variables)
+            .map_err(|e| vec![e])?;
+        let executable = checked.executable.as_ref().map_err(|e| vec![e.clone()])?;
+        let operation_name = operation.operation.name.as_ref().map(|n| n.to_string());
+        if let Some(observer) = &self.0.observer
+            && !operation.internal_fields.is_empty()
+        {
+            observer(
+                caller,
+                operation_name.as_deref(),
+                operation.internal_fields.clone(),
+            );
         }
-        next.run(ctx, query, variables)
-            .await
-            .map_err(|e| coded(e, codes::PARSE_FAILED))
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        if let Some(errors) = lock(&self.invalid).take() {
-            return Err(errors);
-        }
-        // In fast mode async-graphql only measures depth and complexity: its errors are limits.
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| coded(e, codes::QUERY_TOO_COMPLEX))
-                .collect()
-        })
+        request.set_parsed_query(executable.clone());
+        Ok(Admitted { operation_name })
     }
 }
 
