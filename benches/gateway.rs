@@ -8,12 +8,13 @@
 
 use std::time::{Duration, Instant};
 
+use async_graphql::connection::CursorType;
 use chrono::{Duration as Span, TimeZone, Utc};
 use crm_gateway::{
     app::AppState,
     auth::{Caller, Role, TokenVerifier, Viewer},
     config::Config,
-    graphql::{Limits, batching::Batching, loaders::Loaders},
+    graphql::{Limits, batching::Batching, guard::Allowed, loaders::Loaders},
     policy::{Audience, DepartmentScope, OwnerScope},
     service::{self, page::PageRequest},
 };
@@ -127,7 +128,7 @@ async fn main() {
         .await
         .expect("walk");
         let take = ((depth - seen) as usize).min(p.items.len());
-        cursor = Some(p.items[take - 1].0.clone());
+        cursor = Some(p.items[take - 1].0.encode_cursor());
         seen += take as u64;
         if !p.has_next {
             break;
@@ -200,11 +201,12 @@ async fn main() {
         async move {
             let response = schema
                 .execute(
-                    async_graphql::Request::new(query)
-                        .data(caller)
-                        .data(loaders),
+                    caller,
+                    Allowed::Any,
+                    async_graphql::Request::new(query).data(loaders),
                 )
-                .await;
+                .await
+                .response;
             assert!(response.errors.is_empty(), "{:?}", response.errors);
             response.data.to_string().len()
         }

@@ -3,15 +3,15 @@
 //! statement, whatever the number of parents; a later page (after a cursor) reads one parent.
 //! A nested cursor carries the list's name and its parent, so it only fits where it came from.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
-    Select,
+    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QuerySelect, Select,
     sea_query::{Asterisk, Expr, ExprTrait},
 };
 
-use super::page::{self, Page, PageRequest, Sort};
+use super::page::{self, Page, PageRequest, Sort, TotalCount};
 use crate::Result;
 
 /// A nested list: the rows of `E` hanging from a parent, in a fixed order.
@@ -67,16 +67,24 @@ where
             }
         }
         let request = PageRequest::first(limit);
+        // Every parent's count shares one copy of the select; it is narrowed only if read.
+        let base = Arc::new(self.select.clone());
         Ok(parents
             .iter()
             .map(|&parent| {
                 let rows = grouped.remove(&parent).unwrap_or_default();
+                let (db, base, column) = (db.clone(), base.clone(), self.parent);
+                let total = TotalCount::new(move || {
+                    let select = base.as_ref().clone().filter(column.eq(parent));
+                    let db = db.clone();
+                    async move { Ok(select.count(&db).await?) }
+                });
                 let page = Page::from_rows(
                     rows,
                     &request,
                     &self.label(parent),
                     |row| self.sort.cursor_key(row),
-                    page::count_of(db, self.of(parent)),
+                    total,
                 );
                 (parent, page)
             })

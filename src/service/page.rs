@@ -50,8 +50,61 @@ const CURSOR_PREFIX: &str = "cursor:v2:";
 /// Encodes a cursor for the list `label` (a top-level list's sort name, or a nested list's
 /// name, parent and sort), at a row's sort `value` and `id`.
 pub(crate) fn encode_cursor(sort: &str, value: serde_json::Value, id: i32) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let text = format!("{CURSOR_PREFIX}{}", json!([sort, value, id]));
-    text.bytes().map(|b| format!("{b:02x}")).collect()
+    let mut hex = String::with_capacity(text.len() * 2);
+    for byte in text.bytes() {
+        hex.push(char::from(HEX[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    hex
+}
+
+/// A row's sort value as a cursor carries it.
+#[derive(Debug, Clone)]
+pub(crate) enum SortValue {
+    /// The value of the list's sort column (`None`: the list sorts by id alone).
+    Column(Option<KeyValue>),
+    /// A composite key, already in cursor form.
+    Json(serde_json::Value),
+}
+
+impl SortValue {
+    fn to_json(&self) -> serde_json::Value {
+        match self {
+            SortValue::Column(value) => value
+                .as_ref()
+                .map_or(serde_json::Value::Null, |v| v.to_json()),
+            SortValue::Json(value) => value.clone(),
+        }
+    }
+}
+
+/// A row's place in its list, encoded into an opaque cursor only when a client selects one:
+/// most reads never do, and encoding every row's was a visible share of a nested read.
+#[derive(Debug, Clone)]
+pub struct PageCursor {
+    label: Arc<str>,
+    value: SortValue,
+    id: i32,
+}
+
+impl async_graphql::connection::CursorType for PageCursor {
+    type Error = Error;
+
+    fn decode_cursor(text: &str) -> Result<Self> {
+        let cursor = decode_cursor(text)
+            .ok_or_else(|| Error::bad_input("after", "is not a cursor returned by this API"))?;
+        Ok(Self {
+            label: cursor.sort.into(),
+            value: SortValue::Json(cursor.value),
+            id: cursor.id,
+        })
+    }
+
+    fn encode_cursor(&self) -> String {
+        encode_cursor(&self.label, self.value.to_json(), self.id)
+    }
 }
 
 fn decode_cursor(cursor: &str) -> Option<Cursor> {
@@ -242,7 +295,7 @@ impl TotalCount {
 #[derive(Clone)]
 pub struct Page<T> {
     /// The rows with their cursors, in list order.
-    pub items: Vec<(String, T)>,
+    pub items: Vec<(PageCursor, T)>,
     /// More rows after the last one.
     pub has_next: bool,
     /// More rows before the first one.
@@ -268,7 +321,7 @@ impl<T> Page<T> {
         mut rows: Vec<T>,
         page: &PageRequest,
         label: &str,
-        key: impl Fn(&T) -> (serde_json::Value, i32),
+        key: impl Fn(&T) -> (SortValue, i32),
         total: TotalCount,
     ) -> Self {
         let more = rows.len() as u64 > page.limit;
@@ -280,11 +333,13 @@ impl<T> Page<T> {
             Direction::Forward => (more, page.cursor.is_some()),
             Direction::Backward => (page.cursor.is_some(), more),
         };
+        let label: Arc<str> = label.into();
         let items = rows
             .into_iter()
             .map(|row| {
                 let (value, id) = key(&row);
-                (encode_cursor(label, value, id), row)
+                let label = label.clone();
+                (PageCursor { label, value, id }, row)
             })
             .collect();
         Page {
@@ -311,10 +366,10 @@ where
 }
 
 impl<E: EntityTrait> Sort<E> {
-    /// A row's sort value (JSON, as cursors carry it) and id.
-    pub(crate) fn cursor_key(&self, row: &E::Model) -> (serde_json::Value, i32) {
+    /// A row's sort value (as cursors carry it) and id.
+    pub(crate) fn cursor_key(&self, row: &E::Model) -> (SortValue, i32) {
         let (value, id) = (self.key)(row);
-        (value.map_or(serde_json::Value::Null, |v| v.to_json()), id)
+        (SortValue::Column(value), id)
     }
 
     /// Narrows `select` to the rows beyond the cursor `(value, id)` in reading order.

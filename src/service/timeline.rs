@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbBackend, FromQueryResult, Value};
 use serde_json::json;
 
-use super::page::{Page, PageRequest, TotalCount};
+use super::page::{Page, PageRequest, SortValue, TotalCount};
 use crate::{Error, Result, policy::OwnerScope};
 
 /// What kind of moment a timeline entry is; the order breaks ties between equal times.
@@ -70,8 +70,9 @@ fn label(parent: i32) -> String {
     format!("Customer.timeline:{parent}:at")
 }
 
-fn cursor_key(item: &TimelineItem) -> (serde_json::Value, i32) {
-    (json!([item.at.to_rfc3339(), item.kind as i32]), item.id)
+fn cursor_key(item: &TimelineItem) -> (SortValue, i32) {
+    let key = json!([item.at.to_rfc3339(), item.kind as i32]);
+    (SortValue::Json(key), item.id)
 }
 
 fn decode_after(request: &PageRequest, parent: i32) -> Result<Option<After>> {

@@ -8,11 +8,11 @@ use async_graphql::{
 
 use crate::{
     Result,
-    service::page::{Page, TotalCount},
+    service::page::{Page, PageCursor, TotalCount},
 };
 
 /// A connection with a `totalCount`.
-pub type Conn<N> = Connection<String, N, Totals>;
+pub type Conn<N> = Connection<PageCursor, N, Totals>;
 
 /// Extra connection fields: the size of the whole filtered set, counted only when asked.
 pub struct Totals(TotalCount);
@@ -41,7 +41,7 @@ where
 }
 
 /// Builds a connection without a `totalCount` (for lists that do not count themselves).
-pub fn plain_connection<M, N>(page: Page<M>, wrap: impl Fn(M) -> N) -> Connection<String, N>
+pub fn plain_connection<M, N>(page: Page<M>, wrap: impl Fn(M) -> N) -> Connection<PageCursor, N>
 where
     N: OutputType,
 {

@@ -11,6 +11,7 @@ use super::{
 use crate::{
     Result,
     graphql::context::{loaders, unshown_in_nodes},
+    service::page::PageCursor,
 };
 
 /// A customer of the company, internal (employee, owner, partner…) or external.
@@ -161,7 +162,7 @@ impl Customer {
         #[graphql(desc = "Rows after this cursor (taken from this same list).")] after: Option<
             String,
         >,
-    ) -> Result<Connection<String, TimelineEntry>> {
+    ) -> Result<Connection<PageCursor, TimelineEntry>> {
         let page = loaders(ctx)?
             .timeline
             .page(self.0.id, first.unwrap_or(20), after.as_deref())
