@@ -33,7 +33,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Bearer-token verification.
     pub verifier: Arc<TokenVerifier>,
-    /// DataLoader batching window.
+    /// Batch loaders' window (WebSocket operations; HTTP requests settle instead).
     pub loader_delay: Duration,
     /// Recently checked token subjects (does the customer exist, and fit the role?).
     pub subjects: crate::http::subjects::Subjects,

@@ -1,18 +1,17 @@
-//! Per-request DataLoaders. They are built in the HTTP handler next to the caller's identity
+//! Per-request batch loaders. They are built in the HTTP handler next to the caller's identity
 //! and capture that caller's scopes, so a loader can never serve one caller's rows to another,
 //! and every relation costs one query per nesting level instead of one per parent.
 
 use std::{collections::HashMap, future::Future, hash::Hash, pin::Pin, sync::Arc};
 
-use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
     customer, department, interaction, interaction_thread, product, purchase, service_agreement,
 };
 use sea_orm::{DatabaseConnection, FromQueryResult};
 
-use super::batching::Batching;
+use super::{batch::BatchLoader, batching::Batching};
 use crate::{
-    Error, Result,
+    Result,
     auth::Caller,
     policy::{self, OwnerScope},
     service::{
@@ -24,38 +23,14 @@ use crate::{
     },
 };
 
-type LoadFuture<K, V> = Pin<Box<dyn Future<Output = Result<HashMap<K, V>>> + Send>>;
-
-/// A loader made of a batch function.
-pub struct BatchFn<K, V>(Arc<dyn Fn(Vec<K>) -> LoadFuture<K, V> + Send + Sync>);
-
-impl<K, V> Loader<K> for BatchFn<K, V>
-where
-    K: Send + Sync + Hash + Eq + Clone + 'static,
-    V: Send + Sync + Clone + 'static,
-{
-    type Value = V;
-    type Error = Error;
-
-    async fn load(&self, keys: &[K]) -> Result<HashMap<K, V>> {
-        (self.0)(keys.to_vec()).await
-    }
-}
-
-fn loader<K, V, F, Fut>(batching: &Batching, f: F) -> DataLoader<BatchFn<K, V>>
+fn loader<K, V, F, Fut>(batching: &Batching, f: F) -> BatchLoader<K, V>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,
     V: Send + Sync + Clone + 'static,
     F: Fn(Vec<K>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<HashMap<K, V>>> + Send + 'static,
 {
-    let spawner = batching.clone();
-    DataLoader::new(
-        BatchFn(Arc::new(move |keys| Box::pin(f(keys)))),
-        move |task| spawner.spawn(task),
-    )
-    .delay(batching.window())
-    .max_batch_size(1000)
+    BatchLoader::new(batching, f)
 }
 
 /// Groups rows by a key, keeping their order.
@@ -78,8 +53,8 @@ type PageFuture<M> = Pin<Box<dyn Future<Output = Result<Page<M>>> + Send>>;
 /// The loaders of one nested list: first pages batched per nesting level, counts batched per
 /// nesting level, and a page after a cursor read on its own (a cursor fits one parent only).
 pub struct NestedLoader<M> {
-    first: DataLoader<BatchFn<ListKey, Page<M>>>,
-    counts: Option<Arc<DataLoader<BatchFn<i32, u64>>>>,
+    first: BatchLoader<ListKey, Page<M>>,
+    counts: Option<Arc<BatchLoader<i32, u64>>>,
     after: Arc<dyn Fn(i32, PageRequest) -> PageFuture<M> + Send + Sync>,
 }
 
@@ -238,15 +213,15 @@ fn by_id<V>(rows: Vec<V>, id: fn(&V) -> i32) -> HashMap<i32, V> {
 /// Every loader of one request.
 pub struct Loaders {
     /// Customers by id.
-    pub customer: DataLoader<BatchFn<i32, customer::Model>>,
+    pub customer: BatchLoader<i32, customer::Model>,
     /// Departments by id.
-    pub department: DataLoader<BatchFn<i32, department::Model>>,
+    pub department: BatchLoader<i32, department::Model>,
     /// Interactions by id.
-    pub interaction: DataLoader<BatchFn<i32, interaction::Model>>,
+    pub interaction: BatchLoader<i32, interaction::Model>,
     /// Products by id.
-    pub product: DataLoader<BatchFn<i32, product::Model>>,
+    pub product: BatchLoader<i32, product::Model>,
     /// Purchases by id.
-    pub purchase: DataLoader<BatchFn<i32, purchase::Model>>,
+    pub purchase: BatchLoader<i32, purchase::Model>,
     /// Interactions per customer, newest first.
     pub interactions_of_customer: NestedLoader<interaction::Model>,
     /// Interactions per department, newest first.
@@ -266,9 +241,9 @@ pub struct Loaders {
     /// Members per department, by name.
     pub members: NestedLoader<customer::Model>,
     /// Sub-departments per department.
-    pub children: DataLoader<BatchFn<i32, Vec<department::Model>>>,
+    pub children: BatchLoader<i32, Vec<department::Model>>,
     /// Service agreements involving a department.
-    pub agreements: DataLoader<BatchFn<i32, Vec<service_agreement::Model>>>,
+    pub agreements: BatchLoader<i32, Vec<service_agreement::Model>>,
 }
 
 impl Loaders {

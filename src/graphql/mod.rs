@@ -1,6 +1,7 @@
 //! What you may ask: the schema, its root objects, output types, loaders and the guard that
 //! keeps each caller's schema shaped by its role. Resolvers here only map requests to services.
 
+pub mod batch;
 pub mod batching;
 pub mod context;
 pub mod guard;
@@ -38,7 +39,7 @@ pub struct Limits {
     pub depth: usize,
     /// Largest complexity.
     pub complexity: usize,
-    /// DataLoader batching window.
+    /// Batch loaders' window (WebSocket operations; HTTP requests settle instead).
     pub loader_delay: std::time::Duration,
     /// Bounds checked while parsing, before anything recurses into a document.
     pub document: guard::Limits,
