@@ -55,6 +55,9 @@ async fn execute(
         let answer = request_error(status, format, refusal.code(), refusal.message());
         return admitted.finish(&state, answer, metrics::NONE, Outcome::RequestError);
     }
+    // Waits for a turn: the semaphore is never closed, so an error cannot happen; were it
+    // closed, the request would simply run without a turn.
+    let _turn = state.ops.executions.clone().acquire_owned().await.ok();
     // Batches go out when the request settles: one statement per nesting level at any load.
     let settle = Settle::new();
     let loaders = Loaders::new(&state.db, &caller, &settle.batching(Duration::ZERO));

@@ -132,12 +132,27 @@ pub struct OpsConfig {
     /// Distinct operation names that get their own metrics label; later names share `<other>`.
     #[arg(long, env = "METRICS_OPERATION_NAMES", default_value_t = 100)]
     pub metrics_operation_names: usize,
+    /// GraphQL operations over HTTP executed at once; later ones wait their turn. Default: 3
+    /// per CPU (at least 4). Each running operation holds its rows and values in memory, and
+    /// more at once than the CPUs can serve only raises peak memory, not throughput.
+    #[arg(long, env = "MAX_CONCURRENT_OPERATIONS")]
+    pub max_concurrent_operations: Option<usize>,
 }
 
 impl OpsConfig {
     /// The pool's acquire timeout.
     pub fn db_acquire_timeout(&self) -> Duration {
         Duration::from_millis(self.db_acquire_timeout_ms)
+    }
+
+    /// How many HTTP operations may execute at once.
+    pub fn concurrent_operations(&self) -> usize {
+        self.max_concurrent_operations
+            .unwrap_or_else(|| {
+                let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+                (cpus * 3).max(4)
+            })
+            .max(1)
     }
 
     /// The grace period after SIGTERM.

@@ -42,6 +42,8 @@ pub struct Ops {
     pub shutdown: Shutdown,
     /// Trusted documents and APQ.
     pub documents: Documents,
+    /// Turns for executing an HTTP operation (`MAX_CONCURRENT_OPERATIONS`).
+    pub executions: Arc<tokio::sync::Semaphore>,
     db: DatabaseConnection,
     audit: AuditStats,
 }
@@ -60,6 +62,7 @@ impl Ops {
             limits: RateLimits::from_config(&config),
             db_health: DbHealth::new(db.clone()),
             shutdown: Shutdown::default(),
+            executions: Arc::new(tokio::sync::Semaphore::new(config.concurrent_operations())),
             config,
             db,
             audit,

@@ -100,3 +100,22 @@ both_backends! {
             "a forged left entry does not move the caller into someone else's bucket");
     }
 }
+
+both_backends! {
+    async fn one_operation_at_a_time_still_answers_every_concurrent_nested_read(backend) {
+        // A single turn (MAX_CONCURRENT_OPERATIONS=1): the nested read's batches are loaded
+        // while its turn is held, so requests queue behind each other instead of deadlocking.
+        let app = TestApp::seeded_with(backend, |c| c.ops.max_concurrent_operations = Some(1)).await;
+        let employee = app.employee();
+        let query = "{ customers(first: 5) { nodes { id interactions(first: 3) { nodes { id department { name } } } } } }";
+        let alone = app.data(query, Some(&employee)).await;
+        let all = futures_util::future::join_all((0..8).map(|_| app.data(query, Some(&employee))));
+        let answers = tokio::time::timeout(std::time::Duration::from_secs(60), all)
+            .await
+            .expect("queued operations never finished: a turn was not given back");
+        assert_eq!(answers.len(), 8);
+        for answer in answers {
+            assert_eq!(answer, alone);
+        }
+    }
+}
