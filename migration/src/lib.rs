@@ -11,6 +11,7 @@ mod m20261123_000004_create_pulse_and_feedback;
 mod m20261124_000005_separate_public_changes;
 mod m20261125_000006_separate_internal_notes;
 mod m20261125_000007_add_customer_erasure;
+mod m20261125_000008_cover_interaction_search;
 
 /// Every migration the gateway knows, oldest first.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_separate_public_changes::Migration),
             Box::new(m20261125_000006_separate_internal_notes::Migration),
             Box::new(m20261125_000007_add_customer_erasure::Migration),
+            Box::new(m20261125_000008_cover_interaction_search::Migration),
         ]
     }
 }
