@@ -155,6 +155,7 @@ bench_dataset() {
     "nested_gateway $(body nested 0) $gql"
     "nested_baseline $WORK/nested.json $floor"
     "search $(body search 0) $gql"
+    "search_page $(body search_page 0) $gql"
     "timeline $(body timeline "$last") $gql"
     "log_interaction $(body log $((last - 1)) "$dept") $gql"
   )
@@ -183,9 +184,11 @@ bench_dataset() {
 # Medians over the rounds: a table block and a JSON object per dataset.
 summarise() {
   local label=$1 interactions=$2 seed_secs=$3 hwm=$4 raw="$WORK/raw.$1" first=1 op
-  local gw_p50 base_p50
+  local gw_p50 base_p50 gw_rps base_rps
   gw_p50=$(awk '$1 == "nested_gateway" { print $3 }' "$raw" | median)
   base_p50=$(awk '$1 == "nested_baseline" { print $3 }' "$raw" | median)
+  gw_rps=$(awk '$1 == "nested_gateway" { print $2 }' "$raw" | median)
+  base_rps=$(awk '$1 == "nested_baseline" { print $2 }' "$raw" | median)
   {
     printf '\n%s: %s interactions (seeded in %s s), concurrency %s, %s × %s rounds, medians\n' \
       "$label" "$interactions" "$seed_secs" "$CONCURRENCY" "$DURATION" "$ROUNDS"
@@ -194,7 +197,7 @@ summarise() {
   local spr_note="sql/req: PostgreSQL transactions per request in round 1 (one per autocommit statement; a write's transaction counts once)"
   printf '{"dataset":"%s","interactions":%s,"seed_seconds":%s,"gateway_peak_rss_kb":%s,"operations":{' \
     "$label" "$interactions" "$seed_secs" "${hwm:-0}" >>"$WORK/results"
-  for op in nested_gateway nested_baseline search timeline log_interaction; do
+  for op in nested_gateway nested_baseline search search_page timeline log_interaction; do
     local rps p50 p99 spr rounds
     rps=$(awk -v o=$op '$1 == o { print $2 }' "$raw" | median)
     p50=$(awk -v o=$op '$1 == o { print $3 }' "$raw" | median)
@@ -207,11 +210,13 @@ summarise() {
     printf '"%s":{"rps":%s,"p50_ms":%s,"p99_ms":%s,"sql_per_request":%s,"rounds":[%s]}' \
       "$op" "$rps" "$p50" "$p99" "$spr" "$rounds" >>"$WORK/results"
   done
-  local ratio
+  local ratio throughput
   ratio=$(awk -v g="$gw_p50" -v b="$base_p50" 'BEGIN { printf "%.2f", (b > 0 ? g / b : 0) }')
-  printf '},"nested_p50_gateway_over_baseline":%s}\n' "$ratio" >>"$WORK/results"
-  printf '%s\nnested read p50, gateway ÷ baseline: %s×; gateway peak RSS (VmHWM): %s MB\n' \
-    "$spr_note" "$ratio" "$(( ${hwm:-0} / 1024 ))" >>"$WORK/table"
+  throughput=$(awk -v g="$gw_rps" -v b="$base_rps" 'BEGIN { printf "%.2f", (b > 0 ? g / b : 0) }')
+  printf '},"nested_p50_gateway_over_baseline":%s,"nested_rps_gateway_over_baseline":%s}\n' \
+    "$ratio" "$throughput" >>"$WORK/results"
+  printf '%s\nnested read, gateway ÷ baseline: throughput %s×, p50 %s×; gateway peak RSS (VmHWM): %s MB\n' \
+    "$spr_note" "$throughput" "$ratio" "$(( ${hwm:-0} / 1024 ))" >>"$WORK/table"
   echo "$label $interactions $gw_p50" >>"$WORK/scale"
 }
 

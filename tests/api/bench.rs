@@ -18,6 +18,7 @@ fn request(name: &str, customer: i32, department: i32) -> Value {
     let text = match name {
         "nested" => include_str!("../../benches/requests/nested.json"),
         "search" => include_str!("../../benches/requests/search.json"),
+        "search_page" => include_str!("../../benches/requests/search_page.json"),
         "timeline" => include_str!("../../benches/requests/timeline.json"),
         "log" => include_str!("../../benches/requests/log.json"),
         other => panic!("no request {other}"),
@@ -88,7 +89,13 @@ both_backends! {
         let ids = generated(&app).await;
         let department: i32 = department_id(&app, "Customer Care").await.parse().unwrap();
         let token = app.employee();
-        for (name, customer) in [("nested", 0), ("search", 0), ("timeline", ids[49]), ("log", ids[48])] {
+        for (name, customer) in [
+            ("nested", 0),
+            ("search", 0),
+            ("search_page", 0),
+            ("timeline", ids[49]),
+            ("log", ids[48]),
+        ] {
             let (status, body) = app.post(request(name, customer, department), Some(&token)).await;
             assert_eq!(status, 200, "{name}: {body}");
             assert!(body.get("errors").is_none(), "{name}: {body}");
