@@ -146,9 +146,14 @@ impl Served {
         if let Err(errors) = self.guard.admit(caller, Allowed::Any, &mut request) {
             return stream::once(async move { Response::from_errors(errors) }).boxed();
         }
+        // Only a first answer can be a refusal before execution; later ones are events.
         self.schema
             .execute_stream_with_session_data(request, session_data)
-            .map(limits_coded)
+            .enumerate()
+            .map(|(n, response)| match n {
+                0 => limits_coded(response),
+                _ => response,
+            })
             .boxed()
     }
 }
