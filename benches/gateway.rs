@@ -1,7 +1,7 @@
 //! Benchmarks with their baselines in the same process, printed as ratios (no assertions):
 //!
 //! 1. Keyset pagination against OFFSET, for a page deep in a large interaction table.
-//! 2. A nested GraphQL query resolved through per-request DataLoaders against the naive
+//! 2. A nested GraphQL query resolved through per-request batch loaders against the naive
 //!    one-query-per-parent (N+1) baseline computing the same answer.
 //!
 //! Run: `cargo bench --bench gateway` (release build, SQLite in a temporary file).
@@ -258,7 +258,7 @@ async fn main() {
         naive.as_secs_f64() * 1e3
     );
     println!(
-        "  GraphQL with DataLoaders   {:>9.3} ms (whole request: parse, guard, execute, serialise)",
+        "  GraphQL, batch loaders    {:>9.3} ms (whole request: parse, guard, execute, serialise)",
         loaders_run.as_secs_f64() * 1e3
     );
     println!(
