@@ -16,10 +16,10 @@ use std::{
     time::{Duration, Instant},
 };
 
+use apollo_compiler::ast::OperationType;
 use async_graphql::{
     Data, Executor, Request, Response,
     http::{ClientMessage, WebSocket as Protocol, WebSocketProtocols as Protocols, WsMessage},
-    parser::types::{DocumentOperations, OperationType},
 };
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt, stream::BoxStream};
@@ -354,7 +354,7 @@ impl Session {
         if let Err(refusal) = ops.documents.resolve(&mut request, &caller, &ops.metrics) {
             return Step::Refuse(id, refusal.code(), refusal.message().to_owned());
         }
-        let (kind, name) = describe(&request);
+        let (kind, name) = describe(&self.state.schema, &caller, &request);
         let subscriptions = running
             .values()
             .filter(|k| **k == Kind::Subscription)
@@ -404,23 +404,13 @@ impl Session {
     }
 }
 
-/// The operation a request runs: its kind and name. A document that does not parse counts as
-/// a single answer; the schema then reports the parse error.
-fn describe(request: &Request) -> (Kind, Option<String>) {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return (Kind::Single, None);
-    };
-    let chosen = match &document.operations {
-        DocumentOperations::Single(op) => Some((request.operation_name.clone(), op)),
-        DocumentOperations::Multiple(ops) => request.operation_name.as_deref().and_then(|name| {
-            ops.iter()
-                .find(|(n, _)| n.as_str() == name)
-                .map(|(n, op)| (Some(n.to_string()), op))
-        }),
-    };
-    match chosen {
-        Some((name, op)) if op.node.ty == OperationType::Subscription => (Kind::Subscription, name),
-        Some((name, _)) => (Kind::Single, name),
+/// The operation a request runs: its kind and name, read by the guard under its limits (an
+/// unchecked document is never parsed here). A document that is refused or names no operation
+/// counts as a single answer; the schema then reports why.
+fn describe(schema: &Served, caller: &Caller, request: &Request) -> (Kind, Option<String>) {
+    match schema.operation(caller, request) {
+        Some((OperationType::Subscription, name)) => (Kind::Subscription, name),
+        Some((_, name)) => (Kind::Single, name),
         None => (Kind::Single, None),
     }
 }

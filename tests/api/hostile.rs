@@ -64,6 +64,12 @@ fn nesting_bombs() -> Vec<String> {
     ]
 }
 
+/// A subscription whose argument is a list nested `depth` times.
+fn deep_list(depth: usize) -> String {
+    let list = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+    format!("subscription {{ interactionChanged(customerId: {list}) {{ change }} }}")
+}
+
 /// `F0` selects two fields; each next fragment spreads the previous one twice.
 fn fragment_chain(levels: usize) -> String {
     let mut doc = String::from("fragment F0 on Query { viewer { role } }\n");
@@ -289,6 +295,9 @@ both_backends! {
             ("2", fragment_chain(24), "QUERY_TOO_COMPLEX"),
             ("3", "{ customers { edges { node { healthScore } } } }".to_owned(), "GRAPHQL_VALIDATION_FAILED"),
             ("4", "{ __schema { queryType { name } } }".to_owned(), "GRAPHQL_VALIDATION_FAILED"),
+            // Deep enough to overflow any stack a recursive parser runs on, and still under the
+            // message limit: the socket reads the operation's kind through the guard's limits.
+            ("6", deep_list(100_000), "QUERY_TOO_COMPLEX"),
         ] {
             live::send(&mut ws, json!({"id": id, "type": "subscribe", "payload": {"query": doc}})).await;
             // async-graphql answers a request error with `next` (errors, null data).

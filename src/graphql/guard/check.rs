@@ -58,15 +58,21 @@ pub struct Parsed {
 impl Parsed {
     /// The type of the operation execution would choose, if the request names one that exists.
     pub fn kind_of(&self, requested: Option<&str>) -> Option<OperationType> {
-        match requested {
+        self.chosen(requested).map(|(_, kind)| kind)
+    }
+
+    /// The name and type of the operation execution would choose: the named one, or the only
+    /// one.
+    pub fn chosen(&self, requested: Option<&str>) -> Option<(Option<&str>, OperationType)> {
+        let found = match requested {
             Some(name) => self
                 .kinds
                 .iter()
-                .find(|(n, _)| n.as_ref().is_some_and(|n| n.as_str() == name))
-                .map(|(_, kind)| *kind),
-            None if self.kinds.len() == 1 => self.kinds.first().map(|(_, kind)| *kind),
+                .find(|(n, _)| n.as_ref().is_some_and(|n| n.as_str() == name)),
+            None if self.kinds.len() == 1 => self.kinds.first(),
             None => None,
-        }
+        };
+        found.map(|(name, kind)| (name.as_ref().map(|n| n.as_str()), *kind))
     }
 }
 

@@ -157,9 +157,29 @@ struct Cached {
 pub struct Admitted {
     /// Its name, `None` for an anonymous operation.
     pub operation_name: Option<String>,
+    /// Query, mutation or subscription.
+    pub kind: OperationType,
 }
 
 impl Guard {
+    /// The type and name of the operation `request` would run for `caller`, read from the
+    /// document's syntax under the guard's limits (the verdict is cached for `admit`); `None`
+    /// when the document is refused or names no operation. For transports that must know the
+    /// kind before running it: nothing else may parse an unchecked document, since only this
+    /// parser stops at the nesting limit instead of recursing as deep as the text goes.
+    pub fn operation(
+        &self,
+        caller: &Caller,
+        request: &Request,
+    ) -> Option<(OperationType, Option<String>)> {
+        match self.verdict(policy::tier(caller), &request.query) {
+            Verdict::Refused(_) => None,
+            Verdict::Parsed(parsed) => parsed
+                .chosen(request.operation_name.as_deref())
+                .map(|(name, kind)| (kind, name.map(str::to_owned))),
+        }
+    }
+
     /// Judges `request` for `caller` before async-graphql sees it (the steps in this module's
     /// header); `read_only` marks a request that came over GET. An admitted request carries
     /// its document already parsed, so async-graphql only runs its depth and complexity
@@ -197,6 +217,7 @@ impl Guard {
             .map_err(|e| vec![e])?;
         let executable = checked.executable.as_ref().map_err(|e| vec![e.clone()])?;
         let operation_name = operation.operation.name.as_ref().map(|n| n.to_string());
+        let kind = operation.operation.operation_type;
         if let Some(observer) = &self.0.observer
             && !operation.internal_fields.is_empty()
         {
@@ -207,7 +228,10 @@ impl Guard {
             );
         }
         request.set_parsed_query(executable.clone());
-        Ok(Admitted { operation_name })
+        Ok(Admitted {
+            operation_name,
+            kind,
+        })
     }
 }
 
