@@ -13,6 +13,7 @@ pub mod types;
 
 use std::sync::Arc;
 
+use apollo_compiler::ast::OperationType;
 use async_graphql::{
     Data, Request, Response, Schema, SchemaBuilder, ServerError, ValidationMode,
     futures_util::stream::{self, BoxStream, StreamExt},
@@ -127,12 +128,27 @@ impl Served {
             Ok(admitted) => admitted,
             Err(errors) => return refused(errors),
         };
+        if admitted.kind == OperationType::Subscription {
+            let message = "Subscriptions are not supported on this transport: use a WebSocket.";
+            let error = codes::coded(ServerError::new(message, None), codes::BAD_REQUEST);
+            return refused(vec![error]);
+        }
         let response = limits_coded(self.schema.execute(request.data(caller)).await);
         let operation = (!is_request_error(&response)).then_some(admitted.operation_name);
         Executed {
             response,
             operation,
         }
+    }
+
+    /// The type and name of the operation `request` would run for `caller`, decided under the
+    /// guard's limits (see [`Guard::operation`]).
+    pub fn operation(
+        &self,
+        caller: &Caller,
+        request: &Request,
+    ) -> Option<(OperationType, Option<String>)> {
+        self.guard.operation(caller, request)
     }
 
     /// Runs a WebSocket operation for `caller`, whose identity and loaders are in

@@ -173,3 +173,14 @@ both_backends! {
         assert!(at("subject") < at("__typename") && at("__typename") < at("id"), "{text}");
     }
 }
+
+both_backends! {
+    async fn a_subscription_over_http_is_refused_before_it_runs(backend) {
+        let app = TestApp::seeded(backend).await;
+        let body = app
+            .gql("subscription Watch { interactionChanged { change } }", Some(&app.employee()))
+            .await;
+        assert_eq!(first_code(&body), "BAD_REQUEST", "{body}");
+        assert!(body.get("data").is_none(), "{body}");
+    }
+}
