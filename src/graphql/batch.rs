@@ -11,14 +11,16 @@ use std::{
     collections::HashMap,
     future::Future,
     hash::Hash,
+    panic::AssertUnwindSafe,
     pin::Pin,
     sync::{Arc, Mutex, MutexGuard},
 };
 
+use futures_util::FutureExt;
 use tokio::sync::Notify;
 
 use super::batching::Batching;
-use crate::Result;
+use crate::{Error, Result};
 
 /// Most keys in one batch; more start another batch.
 const MAX_BATCH: usize = 1000;
@@ -140,7 +142,12 @@ where
                 tokio::time::sleep(window).await;
             }
             let keys = inner.close(&batch);
-            let answer = (inner.fetch)(keys).await;
+            // A panicking batch function must still answer its callers (with an error), or
+            // they and their request would wait until the request timed out.
+            let answer = AssertUnwindSafe((inner.fetch)(keys))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| Err(Error::internal("batch loader", "the batch panicked")));
             lock(&batch.state).answer = Some(answer);
             batch.answered.notify_waiters();
         }));
@@ -233,6 +240,19 @@ mod tests {
         let many = loader.load_many([2, 3]).await.unwrap_or_default();
         assert_eq!(many.len(), 2);
         assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_batch_answers_every_caller_with_an_error() {
+        let loader: BatchLoader<i32, String> = BatchLoader::new(
+            &Batching::Window(Duration::ZERO),
+            |keys: Vec<i32>| async move {
+                assert!(keys.is_empty(), "a batch function that panics");
+                Ok(HashMap::new())
+            },
+        );
+        let (a, b) = tokio::join!(loader.load_one(1), loader.load_one(2));
+        assert!(a.is_err() && b.is_err());
     }
 
     #[tokio::test]
