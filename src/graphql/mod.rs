@@ -8,6 +8,7 @@ pub mod guard;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
+pub mod selection_order;
 pub mod subscription;
 pub mod types;
 
@@ -15,7 +16,7 @@ use std::sync::Arc;
 
 use apollo_compiler::ast::OperationType;
 use async_graphql::{
-    Data, Request, Response, Schema, SchemaBuilder, ServerError, ValidationMode,
+    Data, Request, Response, Schema, SchemaBuilder, ServerError, ValidationMode, Variables,
     futures_util::stream::{self, BoxStream, StreamExt},
 };
 use sea_orm::DatabaseConnection;
@@ -23,7 +24,7 @@ use sea_orm::DatabaseConnection;
 use crate::{auth::Caller, service::write::Writer};
 
 use self::{
-    guard::{Allowed, Guard, ReadObserver, codes, tiers::TierSchemas},
+    guard::{Admitted, Allowed, Guard, ReadObserver, codes, tiers::TierSchemas},
     mutation::Mutation,
     query::Query,
     subscription::Subscription,
@@ -133,7 +134,9 @@ impl Served {
             let error = codes::coded(ServerError::new(message, None), codes::BAD_REQUEST);
             return refused(vec![error]);
         }
-        let response = limits_coded(self.schema.execute(request.data(caller)).await);
+        let variables = request.variables.clone();
+        let mut response = limits_coded(self.schema.execute(request.data(caller)).await);
+        in_selection_order(&mut response, &admitted, &variables);
         let operation = (!is_request_error(&response)).then_some(admitted.operation_name);
         Executed {
             response,
@@ -159,18 +162,34 @@ impl Served {
         mut request: Request,
         session_data: Arc<Data>,
     ) -> BoxStream<'static, Response> {
-        if let Err(errors) = self.guard.admit(caller, Allowed::Any, &mut request) {
-            return stream::once(async move { Response::from_errors(errors) }).boxed();
-        }
+        let admitted = match self.guard.admit(caller, Allowed::Any, &mut request) {
+            Ok(admitted) => admitted,
+            Err(errors) => {
+                return stream::once(async move { Response::from_errors(errors) }).boxed();
+            }
+        };
+        let variables = request.variables.clone();
         // Only a first answer can be a refusal before execution; later ones are events.
         self.schema
             .execute_stream_with_session_data(request, session_data)
             .enumerate()
-            .map(|(n, response)| match n {
-                0 => limits_coded(response),
-                _ => response,
+            .map(move |(n, response)| {
+                let mut response = match n {
+                    0 => limits_coded(response),
+                    _ => response,
+                };
+                in_selection_order(&mut response, &admitted, &variables);
+                response
             })
             .boxed()
+    }
+}
+
+/// Puts the answer's objects back in selection order (see [`selection_order`]).
+fn in_selection_order(response: &mut Response, admitted: &Admitted, variables: &Variables) {
+    if let Some(document) = admitted.document() {
+        let operation = admitted.operation_name.as_deref();
+        selection_order::reorder(&mut response.data, document, operation, variables);
     }
 }
 

@@ -33,7 +33,9 @@ use apollo_compiler::{
     request::coerce_variable_values,
     response::{JsonMap, serde_json_bytes},
 };
-use async_graphql::{Request, ServerError, ServerResult, Variables};
+use async_graphql::{
+    Request, ServerError, ServerResult, Variables, parser::types::ExecutableDocument,
+};
 use sha2::{Digest, Sha256};
 
 use self::{
@@ -153,12 +155,22 @@ struct Cached {
 }
 
 /// The operation the guard let through.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Admitted {
     /// Its name, `None` for an anonymous operation.
     pub operation_name: Option<String>,
     /// Query, mutation or subscription.
     pub kind: OperationType,
+    /// The document's cached verdict.
+    parsed: Arc<check::Parsed>,
+}
+
+impl Admitted {
+    /// The admitted document as async-graphql parsed it.
+    pub fn document(&self) -> Option<&ExecutableDocument> {
+        let checked = self.parsed.outcome.as_ref().ok()?;
+        checked.executable.as_ref().ok()
+    }
 }
 
 impl Guard {
@@ -231,6 +243,7 @@ impl Guard {
         Ok(Admitted {
             operation_name,
             kind,
+            parsed: parsed.clone(),
         })
     }
 }
