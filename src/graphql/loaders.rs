@@ -23,16 +23,6 @@ use crate::{
     },
 };
 
-fn loader<K, V, F, Fut>(batching: &Batching, f: F) -> BatchLoader<K, V>
-where
-    K: Send + Sync + Hash + Eq + Clone + 'static,
-    V: Send + Sync + Clone + 'static,
-    F: Fn(Vec<K>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<HashMap<K, V>>> + Send + 'static,
-{
-    BatchLoader::new(batching, f)
-}
-
 /// Groups rows by a key, keeping their order.
 fn group<K: Hash + Eq, V>(rows: Vec<V>, key: impl Fn(&V) -> Option<K>) -> HashMap<K, Vec<V>> {
     let mut map: HashMap<K, Vec<V>> = HashMap::new();
@@ -125,7 +115,7 @@ where
     let children = children.map(Arc::new);
     let first = {
         let (db, children) = (db.clone(), children.clone());
-        loader(batching, move |keys: Vec<ListKey>| {
+        BatchLoader::new(batching, move |keys: Vec<ListKey>| {
             let (db, children) = (db.clone(), children.clone());
             async move {
                 let Some(children) = children else {
@@ -141,7 +131,7 @@ where
     };
     let counts = {
         let (db, children) = (db.clone(), children.clone());
-        loader(batching, move |keys: Vec<i32>| {
+        BatchLoader::new(batching, move |keys: Vec<i32>| {
             let (db, children) = (db.clone(), children.clone());
             async move {
                 match children {
@@ -175,7 +165,7 @@ fn timelines(
 ) -> NestedLoader<TimelineItem> {
     let first = {
         let db = db.clone();
-        loader(batching, move |keys: Vec<ListKey>| {
+        BatchLoader::new(batching, move |keys: Vec<ListKey>| {
             let db = db.clone();
             async move {
                 let Some(scope) = scope else {
@@ -260,7 +250,7 @@ impl Loaders {
             ($scope:expr, |$db:ident, $s:ident, $keys:ident| $body:expr) => {{
                 let db = db.clone();
                 let scope = $scope;
-                loader(batching, move |$keys| {
+                BatchLoader::new(batching, move |$keys| {
                     let $db = db.clone();
                     let scope = scope;
                     async move {
