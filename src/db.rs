@@ -28,6 +28,10 @@ pub async fn connect_with(
         .min_connections(1)
         .connect_timeout(acquire_timeout)
         .acquire_timeout(acquire_timeout)
+        // sqlx pings a pooled connection on every checkout by default: one more round trip per
+        // statement. A connection back within the last few seconds is trusted; one idle longer
+        // (which a server restart, proxy or firewall may have dropped) is still pinged first.
+        .test_before_acquire_if_idle_for(Duration::from_secs(5))
         .sqlx_logging(false);
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DbBackend::Sqlite {

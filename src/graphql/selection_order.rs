@@ -71,7 +71,11 @@ impl<'a> Walk<'a> {
     /// Puts `map`'s keys in the order of `keys`, then orders each child.
     fn object(&self, map: &mut IndexMap<Name, ConstValue>, keys: &[Key<'a>]) {
         let position = |key: &Name| keys.iter().position(|(k, _)| *k == key);
-        map.sort_by_cached_key(|key, _| position(key).unwrap_or(usize::MAX));
+        let place = |key: &Name| position(key).unwrap_or(usize::MAX);
+        // Most objects come in order already (see `types::InOrder`): sorting would only allocate.
+        if !map.keys().map(place).is_sorted() {
+            map.sort_by_cached_key(|key, _| place(key));
+        }
         for (key, child) in map.iter_mut() {
             if let Some(index) = position(key)
                 && !keys[index].1.is_empty()

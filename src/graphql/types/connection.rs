@@ -2,17 +2,19 @@
 //! `InteractionConnection` is a root list and a customer's interactions.
 
 use async_graphql::{
-    Object, OutputType,
+    Object,
     connection::{Connection, Edge},
+    resolver_utils::ContainerType,
 };
 
+use super::InOrder;
 use crate::{
     Result,
     service::page::{Page, PageCursor, TotalCount},
 };
 
-/// A connection with a `totalCount`.
-pub type Conn<N> = Connection<PageCursor, N, Totals>;
+/// A connection with a `totalCount`; its nodes resolve [`InOrder`].
+pub type Conn<N> = Connection<PageCursor, InOrder<N>, Totals>;
 
 /// Extra connection fields: the size of the whole filtered set, counted only when asked.
 pub struct Totals(TotalCount);
@@ -28,28 +30,31 @@ impl Totals {
 /// Builds a connection from a page, wrapping each row into its output type.
 pub fn connection<M, N>(page: Page<M>, wrap: impl Fn(M) -> N) -> Conn<N>
 where
-    N: OutputType,
+    N: ContainerType,
 {
     let mut conn =
         Connection::with_additional_fields(page.has_previous, page.has_next, Totals(page.total));
     conn.edges.extend(
         page.items
             .into_iter()
-            .map(|(cursor, row)| Edge::new(cursor, wrap(row))),
+            .map(|(cursor, row)| Edge::new(cursor, InOrder(wrap(row)))),
     );
     conn
 }
 
 /// Builds a connection without a `totalCount` (for lists that do not count themselves).
-pub fn plain_connection<M, N>(page: Page<M>, wrap: impl Fn(M) -> N) -> Connection<PageCursor, N>
+pub fn plain_connection<M, N>(
+    page: Page<M>,
+    wrap: impl Fn(M) -> N,
+) -> Connection<PageCursor, InOrder<N>>
 where
-    N: OutputType,
+    N: ContainerType,
 {
     let mut conn = Connection::new(page.has_previous, page.has_next);
     conn.edges.extend(
         page.items
             .into_iter()
-            .map(|(cursor, row)| Edge::new(cursor, wrap(row))),
+            .map(|(cursor, row)| Edge::new(cursor, InOrder(wrap(row)))),
     );
     conn
 }

@@ -5,8 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{customer, interaction};
 
 use super::{
-    ChurnRisk, Conn, CustomerKind, CustomerStatus, Department, Interaction, Purchase, Segment,
-    TimelineEntry, connection, money, plain_connection,
+    ChurnRisk, Conn, CustomerKind, CustomerStatus, Department, InOrder, Interaction, Purchase,
+    Segment, TimelineEntry, connection, money, plain_connection,
 };
 use crate::{
     Result,
@@ -95,11 +95,12 @@ impl Customer {
     }
     /// The department an employee works in.
     #[graphql(visible = "crate::policy::visible::internal")]
-    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
+    async fn department(&self, ctx: &Context<'_>) -> Result<Option<InOrder<Department>>> {
         let Some(id) = self.0.department_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx)?.department.load_one(id).await?.map(Department))
+        let department = loaders(ctx)?.department.load_one(id).await?;
+        Ok(department.map(|row| InOrder(Department(row))))
     }
     /// This customer's interactions, newest first.
     #[graphql(complexity = "crate::graphql::nested_cost(first, child_complexity)")]
@@ -162,7 +163,7 @@ impl Customer {
         #[graphql(desc = "Rows after this cursor (taken from this same list).")] after: Option<
             String,
         >,
-    ) -> Result<Connection<PageCursor, TimelineEntry>> {
+    ) -> Result<Connection<PageCursor, InOrder<TimelineEntry>>> {
         let page = loaders(ctx)?
             .timeline
             .page(self.0.id, first.unwrap_or(20), after.as_deref())

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use entity::interaction;
 
 use super::{
-    Channel, Conn, Customer, Department, InteractionKind, InteractionMessage, InteractionStatus,
-    connection,
+    Channel, Conn, Customer, Department, InOrder, InteractionKind, InteractionMessage,
+    InteractionStatus, connection,
 };
 use crate::{Result, graphql::context::loaders};
 
@@ -72,12 +72,12 @@ impl Interaction {
             .map(Customer))
     }
     /// The department handling it.
-    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
-        Ok(loaders(ctx)?
+    async fn department(&self, ctx: &Context<'_>) -> Result<Option<InOrder<Department>>> {
+        let department = loaders(ctx)?
             .department
             .load_one(self.0.department_id)
-            .await?
-            .map(Department))
+            .await?;
+        Ok(department.map(|row| InOrder(Department(row))))
     }
     /// The employee handling it.
     #[graphql(visible = "crate::policy::visible::internal")]
@@ -141,9 +141,10 @@ impl Interaction {
     async fn impact(&self, ctx: &Context<'_>) -> Result<super::Impact> {
         crate::policy::require_internal(crate::graphql::context::caller(ctx))?;
         let db = crate::graphql::context::db(ctx)?;
-        Ok(super::Impact(
-            crate::service::service_level::impact(db, self.0.id).await?,
-        ))
+        // Boxed: its queries' future would otherwise set the size of every field's future on
+        // this type, and each list item's fields are moved that many bytes at a time.
+        let impact = Box::pin(crate::service::service_level::impact(db, self.0.id)).await?;
+        Ok(super::Impact(impact))
     }
     /// The messages of the conversation you may read, oldest first.
     #[graphql(complexity = "crate::graphql::nested_cost(first, child_complexity)")]
