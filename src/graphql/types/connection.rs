@@ -13,8 +13,8 @@ use crate::{
     service::page::{Page, PageCursor, TotalCount},
 };
 
-/// A connection with a `totalCount`; its nodes resolve [`InOrder`].
-pub type Conn<N> = Connection<PageCursor, InOrder<N>, Totals>;
+/// A connection with a `totalCount`; it and its nodes resolve [`InOrder`].
+pub type Conn<N> = InOrder<Connection<PageCursor, InOrder<N>, Totals>>;
 
 /// Extra connection fields: the size of the whole filtered set, counted only when asked.
 pub struct Totals(TotalCount);
@@ -39,14 +39,14 @@ where
             .into_iter()
             .map(|(cursor, row)| Edge::new(cursor, InOrder(wrap(row)))),
     );
-    conn
+    InOrder(conn)
 }
 
 /// Builds a connection without a `totalCount` (for lists that do not count themselves).
 pub fn plain_connection<M, N>(
     page: Page<M>,
     wrap: impl Fn(M) -> N,
-) -> Connection<PageCursor, InOrder<N>>
+) -> InOrder<Connection<PageCursor, InOrder<N>>>
 where
     N: ContainerType,
 {
@@ -56,5 +56,5 @@ where
             .into_iter()
             .map(|(cursor, row)| Edge::new(cursor, InOrder(wrap(row)))),
     );
-    conn
+    InOrder(conn)
 }

@@ -163,7 +163,7 @@ impl Customer {
         #[graphql(desc = "Rows after this cursor (taken from this same list).")] after: Option<
             String,
         >,
-    ) -> Result<Connection<PageCursor, InOrder<TimelineEntry>>> {
+    ) -> Result<InOrder<Connection<PageCursor, InOrder<TimelineEntry>>>> {
         let page = loaders(ctx)?
             .timeline
             .page(self.0.id, first.unwrap_or(20), after.as_deref())

@@ -12,7 +12,7 @@
 //! Where a request could see a difference (a schema extension or a custom directive, which hook
 //! into each field), it hands over to async-graphql's own `resolve_container` instead.
 
-use std::borrow::Cow;
+use std::{borrow::Cow, pin::Pin};
 
 use async_graphql::{
     Context, ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult, Value,
@@ -24,7 +24,8 @@ use async_graphql::{
 use futures_util::future::join_all;
 
 /// The GraphQL object `T`, resolved as the module docs describe. It is the same schema type as
-/// `T`: same name, same fields, same registration.
+/// `T`: same name, same fields, same registration. `T` is an object type: an interface or a
+/// union collects its fields differently, and the schema has neither.
 pub struct InOrder<T>(pub T);
 
 impl<T: ContainerType> OutputType for InOrder<T> {
@@ -49,7 +50,12 @@ impl<T: ContainerType> OutputType for InOrder<T> {
         ctx: &ContextSelectionSet<'_>,
         _field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        resolve(ctx, &self.0).await
+        // One box per object, erasing the future's type: an object can nest its own type
+        // (`Interaction.caused`), and a future cannot contain itself. Small in turn, the futures
+        // of a list's items are cheap to move.
+        let erased: Pin<Box<dyn Future<Output = ServerResult<Value>> + Send + '_>> =
+            Box::pin(resolve(ctx, &self.0));
+        erased.await
     }
 }
 
@@ -165,5 +171,97 @@ fn insert(object: &mut IndexMap<Name, Value>, key: Name, value: Value) {
 fn merge(previous: &mut IndexMap<Name, Value>, value: IndexMap<Name, Value>) {
     for (key, value) in value {
         insert(previous, key, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
+
+    use super::InOrder;
+
+    /// An object whose first field answers last, and two fields that fail.
+    struct Thing(u8);
+
+    #[Object]
+    impl Thing {
+        async fn slow(&self) -> u8 {
+            tokio::task::yield_now().await;
+            self.0
+        }
+        async fn a(&self) -> u8 {
+            self.0 + 1
+        }
+        async fn b(&self) -> String {
+            format!("b{}", self.0)
+        }
+        async fn fails(&self) -> async_graphql::Result<u8> {
+            Err("boom".into())
+        }
+        async fn maybe(&self) -> async_graphql::Result<Option<u8>> {
+            Err("no maybe".into())
+        }
+        async fn child(&self) -> InOrder<Thing> {
+            InOrder(Thing(self.0 + 10))
+        }
+        async fn children(&self) -> Vec<InOrder<Thing>> {
+            vec![InOrder(Thing(1)), InOrder(Thing(2))]
+        }
+    }
+
+    struct Root;
+
+    #[Object]
+    impl Root {
+        /// The object through async-graphql's own executor.
+        async fn native(&self) -> Thing {
+            Thing(0)
+        }
+        /// The same object through [`InOrder`] (the names are as long, so error locations match).
+        async fn joined(&self) -> InOrder<Thing> {
+            InOrder(Thing(0))
+        }
+    }
+
+    /// The answer to `selection` on `root`, as `t`, as JSON text with its keys as answered.
+    async fn run(root: &str, selection: &str) -> String {
+        let schema = Schema::new(Root, EmptyMutation, EmptySubscription);
+        let mut query = format!("{{ t: {root} {selection} }}");
+        if selection.contains("...F") {
+            query.push_str(" fragment F on Thing { b x: a }");
+        }
+        let response = schema.execute(query).await;
+        serde_json::to_string(&response).expect("a response serialises")
+    }
+
+    const SELECTIONS: [&str; 6] = [
+        "{ slow a b }",
+        "{ __typename slow ...F ... on Thing { a } ... { b } }",
+        "{ a fails b }",
+        "{ a maybe b }",
+        "{ child { slow a } a child { b } children { slow ...F } }",
+        "{ slow @include(if: true) a @skip(if: true) b }",
+    ];
+
+    #[tokio::test]
+    async fn answers_and_errors_match_async_graphqls_own_executor() {
+        for selection in SELECTIONS {
+            let native: serde_json::Value = serde_json::from_str(&run("native", selection).await)
+                .expect("the native answer is JSON");
+            let joined: serde_json::Value = serde_json::from_str(&run("joined", selection).await)
+                .expect("the joined answer is JSON");
+            // `serde_json::Value` compares objects whatever their key order.
+            assert_eq!(native, joined, "{selection}");
+        }
+    }
+
+    #[tokio::test]
+    async fn keys_come_in_selection_order_though_the_first_field_answers_last() {
+        let answer = run("joined", SELECTIONS[4]).await;
+        let data = r#"{"t":{"child":{"slow":10,"a":11,"b":"b10"},"a":1,"children":[{"slow":1,"b":"b1","x":2},{"slow":2,"b":"b2","x":3}]}}"#;
+        assert_eq!(answer, format!(r#"{{"data":{data}}}"#));
+        let answer = run("joined", SELECTIONS[1]).await;
+        let data = r#"{"t":{"__typename":"Thing","slow":0,"b":"b0","x":1,"a":1}}"#;
+        assert_eq!(answer, format!(r#"{{"data":{data}}}"#));
     }
 }
