@@ -33,13 +33,23 @@ pub fn signed_in<T>(scope: Option<T>) -> Result<T> {
     scope.ok_or_else(|| Error::Unauthenticated("sign in: this field needs a bearer token".into()))
 }
 
-/// The long columns of `E` that the nodes of the connection being resolved do not show
-/// (looked up under `edges { node }` and `nodes`, through fragments), so the read can leave
-/// them out.
+/// The columns of `E` that the nodes of the connection being resolved do not show (its fields
+/// under `edges { node }` and `nodes`, through fragments), so the read can leave them out (see
+/// [`Omit::unread`]).
 pub fn unshown_in_nodes<E: LongText>(ctx: &Context<'_>) -> Omit {
-    let look = ctx.look_ahead();
-    let (edges, nodes) = (look.field("edges").field("node"), look.field("nodes"));
-    Omit::unselected::<E>(|field| edges.field(field).exists() || nodes.field(field).exists())
+    let mut fields = Vec::new();
+    for child in ctx.field().selection_set() {
+        match child.name() {
+            "nodes" => fields.extend(child.selection_set().map(|field| field.name())),
+            "edges" => {
+                for node in child.selection_set().filter(|edge| edge.name() == "node") {
+                    fields.extend(node.selection_set().map(|field| field.name()));
+                }
+            }
+            _ => {}
+        }
+    }
+    Omit::unread::<E>(&fields)
 }
 
 /// The long columns of `E` that the object being resolved does not show.

@@ -7,7 +7,8 @@ use entity::{
     interaction, interaction_thread,
 };
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, IdenStatic, QueryFilter, QueryResult,
+    Select, TryGetable,
     sea_query::{Expr, ExprTrait},
 };
 
@@ -98,6 +99,83 @@ impl super::LongText for interaction::Entity {
         (interaction::Column::Summary, "summary"),
         (interaction::Column::InternalNote, "internalNote"),
     ];
+
+    const READS: &'static [(&'static str, &'static [interaction::Column])] = {
+        use interaction::Column as C;
+        &[
+            ("id", &[C::Id]),
+            ("channel", &[C::Channel]),
+            ("kind", &[C::Kind]),
+            ("subject", &[C::Subject]),
+            ("summary", &[C::Summary]),
+            ("status", &[C::Status]),
+            ("openedAt", &[C::OpenedAt]),
+            ("resolvedAt", &[C::ResolvedAt]),
+            ("satisfaction", &[C::Satisfaction]),
+            ("nps", &[C::Nps]),
+            ("version", &[C::Version, C::PublicVersion]),
+            ("customer", &[C::CustomerId]),
+            ("department", &[C::DepartmentId]),
+            ("handler", &[C::HandlerId]),
+            ("internalNote", &[C::InternalNote]),
+            ("slaDueAt", &[C::SlaDueAt]),
+            ("slaBreached", &[C::SlaDueAt, C::ResolvedAt]),
+            ("relatedTo", &[C::RelatedToId]),
+            ("caused", &[C::Id]),
+            ("impact", &[C::Id]),
+            ("messages", &[C::Id, C::CustomerId]),
+        ]
+    };
+
+    fn decode(row: &QueryResult, omit: super::Omit) -> Result<interaction::Model> {
+        use interaction::Column as C;
+        let read = Partial { row, omit };
+        Ok(interaction::Model {
+            id: read.get(C::Id)?,
+            customer_id: read.get(C::CustomerId)?,
+            department_id: read.get(C::DepartmentId)?,
+            handler_id: read.get(C::HandlerId)?,
+            channel: read.or(C::Channel, Channel::Email)?,
+            kind: read.or(C::Kind, InteractionKind::Inquiry)?,
+            subject: read.get(C::Subject)?,
+            summary: read.get(C::Summary)?,
+            internal_note: read.get(C::InternalNote)?,
+            status: read.or(C::Status, InteractionStatus::Open)?,
+            opened_at: read.get(C::OpenedAt)?,
+            resolved_at: read.get(C::ResolvedAt)?,
+            sla_due_at: read.get(C::SlaDueAt)?,
+            satisfaction: read.get(C::Satisfaction)?,
+            nps: read.get(C::Nps)?,
+            rated_at: read.get(C::RatedAt)?,
+            related_to_id: read.get(C::RelatedToId)?,
+            version: read.get(C::Version)?,
+            updated_at: read.get(C::UpdatedAt)?,
+            public_version: read.get(C::PublicVersion)?,
+            public_updated_at: read.get(C::PublicUpdatedAt)?,
+        })
+    }
+}
+
+/// A row read without the columns `omit` leaves out, which read as placeholders.
+struct Partial<'a> {
+    row: &'a QueryResult,
+    omit: super::Omit,
+}
+
+impl Partial<'_> {
+    /// Column `col`, or the placeholder `left_out` when the read left it out.
+    fn or<T: TryGetable>(&self, col: interaction::Column, left_out: T) -> Result<T> {
+        // A fieldless enum's discriminant is its place in the entity, as `Omit` counts.
+        if self.omit.leaves_out_position(col as usize) {
+            return Ok(left_out);
+        }
+        Ok(self.row.try_get("", col.as_str())?)
+    }
+
+    /// Column `col`, or its type's default when the read left it out.
+    fn get<T: TryGetable + Default>(&self, col: interaction::Column) -> Result<T> {
+        self.or(col, T::default())
+    }
 }
 
 impl super::LongText for interaction_thread::Entity {
@@ -315,6 +393,7 @@ pub async fn latest_per_parent(
         },
         parent_ids,
         limit,
+        super::Omit::NONE,
     )
     .await
 }
@@ -340,6 +419,73 @@ pub async fn queues(
         },
         department_ids,
         limit,
+        super::Omit::NONE,
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use entity::interaction::Column as C;
+    use sea_orm::{IdenStatic, Iterable};
+
+    use super::super::{LongText, Omit};
+
+    #[test]
+    fn a_columns_discriminant_is_its_place_in_the_entity() {
+        // `Partial` finds a column's bit by its discriminant, `Omit` by its place.
+        for (place, col) in C::iter().enumerate() {
+            assert_eq!(col as usize, place, "{col:?}");
+        }
+    }
+
+    #[test]
+    fn a_read_keeps_the_columns_its_fields_read_and_the_ones_it_needs() {
+        type E = entity::interaction::Entity;
+        let omit = Omit::unread::<E>(&["subject", "department", "__typename"]).keeping::<E>(&[
+            C::CustomerId,
+            C::OpenedAt,
+            C::Id,
+        ]);
+        let kept: Vec<&str> = C::iter()
+            .filter(|col| !omit.leaves_out_position(*col as usize))
+            .map(|col| col.as_str())
+            .collect();
+        let expected = ["id", "customer_id", "department_id", "subject", "opened_at"];
+        assert_eq!(kept, expected);
+        // A field the list does not name keeps every short column: only long text goes.
+        let omit = Omit::unread::<E>(&["subject", "someNewField"]);
+        let left_out: Vec<&str> = C::iter()
+            .filter(|col| omit.leaves_out_position(*col as usize))
+            .map(|col| col.as_str())
+            .collect();
+        assert_eq!(left_out, ["summary", "internal_note"]);
+    }
+
+    #[test]
+    fn every_field_of_the_type_is_listed_with_its_columns() {
+        use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+        type E = entity::interaction::Entity;
+        let sdl = crate::graphql::sdl();
+        let document = async_graphql::parser::parse_schema(&sdl).expect("the schema parses");
+        let fields = document
+            .definitions
+            .iter()
+            .find_map(|definition| match definition {
+                TypeSystemDefinition::Type(ty) if ty.node.name.node == "Interaction" => {
+                    match &ty.node.kind {
+                        TypeKind::Object(object) => Some(object.fields.clone()),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            });
+        let fields = fields.expect("Interaction is an object of the schema");
+        assert!(fields.len() > 15);
+        for field in fields {
+            let name = field.node.name.node.as_str();
+            let listed = E::READS.iter().any(|(field, _)| *field == name);
+            assert!(listed, "Interaction.{name} is missing from LongText::READS");
+        }
+    }
 }

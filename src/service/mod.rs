@@ -28,8 +28,8 @@ pub mod versioned;
 pub mod write;
 
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, IdenStatic, Iterable,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
+    IdenStatic, Iterable, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
     sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, JoinType, LikeExpr, Order, Query},
 };
 
@@ -71,14 +71,33 @@ where
 
 /// An entity whose long text columns a read may leave out when the caller shows none of them:
 /// a list of names should not carry every row's notes from the database.
+///
+/// An entity that also lists [`LongText::READS`] and decodes partial rows
+/// ([`LongText::decode`]) lets a nested list's first pages leave out every column its
+/// selection does not show, not only the long ones.
 pub trait LongText: EntityTrait {
     /// Each long text column with the GraphQL field that shows it, its only reader.
     const LONG: &'static [(Self::Column, &'static str)];
+
+    /// Each field of the entity's GraphQL type with every column it reads. Empty: only the
+    /// [`LongText::LONG`] columns are ever left out, read as placeholders. Non-empty, it must
+    /// name every field (an unlisted field selected makes the read keep every column), and
+    /// columns no field names are left out whenever the read does not need them itself.
+    const READS: &'static [(&'static str, &'static [Self::Column])] = &[];
+
+    /// A model from a row that holds the columns `omit` does not leave out; the columns it
+    /// leaves out read as placeholders no selected field shows. Only called with columns left
+    /// out by entities listing [`LongText::READS`].
+    fn decode(row: &sea_orm::QueryResult, omit: Omit) -> Result<Self::Model> {
+        let _ = omit;
+        Ok(Self::Model::from_query_result(row, "")?)
+    }
 }
 
-/// Which of an entity's [`LongText::LONG`] columns a read leaves out, one bit each.
+/// Which of an entity's columns a read leaves out, one bit each, by the column's position in
+/// the entity (`Column::iter()` order).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct Omit(u8);
+pub struct Omit(u64);
 
 impl Omit {
     /// Reads every column.
@@ -86,32 +105,70 @@ impl Omit {
 
     /// Leaves out the long columns of `E` whose field `selected` says the caller does not show.
     pub fn unselected<E: LongText>(selected: impl Fn(&str) -> bool) -> Self {
-        Omit(
+        Self::of::<E>(|col| {
             E::LONG
                 .iter()
+                .any(|(long, field)| long.as_str() == col.as_str() && !selected(field))
+        })
+    }
+
+    /// Leaves out the columns of `E` that none of `fields` (a selection's field names) reads,
+    /// per [`LongText::READS`]; only the long ones when `E` lists no readers or a field is not
+    /// listed.
+    pub fn unread<E: LongText>(fields: &[&str]) -> Self {
+        let listed =
+            |field: &&str| *field == "__typename" || E::READS.iter().any(|(f, _)| f == field);
+        if E::READS.is_empty() || !fields.iter().all(listed) {
+            return Self::unselected::<E>(|field| fields.contains(&field));
+        }
+        Self::of::<E>(|col| {
+            !E::READS.iter().any(|(field, cols)| {
+                fields.contains(field) && cols.iter().any(|c| c.as_str() == col.as_str())
+            })
+        })
+    }
+
+    /// This projection, but reading `cols` (the keys a read itself needs: ids, parents, order).
+    pub fn keeping<E: EntityTrait>(self, cols: &[E::Column]) -> Self {
+        let needed = Self::of::<E>(|col| cols.iter().any(|c| c.as_str() == col.as_str()));
+        Omit(self.0 & !needed.0)
+    }
+
+    /// Whether the column at `position` in its entity is left out.
+    pub fn leaves_out_position(self, position: usize) -> bool {
+        position < 64 && self.0 & (1 << position) != 0
+    }
+
+    fn of<E: EntityTrait>(leave_out: impl Fn(&E::Column) -> bool) -> Self {
+        Omit(
+            E::Column::iter()
+                .take(64)
                 .enumerate()
-                .filter(|(_, (_, field))| !selected(field))
+                .filter(|(_, col)| leave_out(col))
                 .fold(0, |bits, (i, _)| bits | (1 << i)),
         )
     }
 
-    fn leaves_out<E: LongText>(self, col: &E::Column) -> bool {
-        E::LONG
-            .iter()
-            .enumerate()
-            .any(|(i, (long, _))| self.0 & (1 << i) != 0 && long.as_str() == col.as_str())
+    fn leaves_out<E: EntityTrait>(self, col: &E::Column) -> bool {
+        (E::Column::iter().position(|c| c.as_str() == col.as_str()))
+            .is_some_and(|i| self.leaves_out_position(i))
     }
 }
 
-/// `select` reading the columns `omit` names as placeholders (`NULL`, or `''` when the column
-/// may not be null), so the rows still decode into the entity's model but carry no long text.
+/// `select` reading only the columns `omit` does not leave out. An entity listing
+/// [`LongText::READS`] decodes the narrower rows itself; any other reads each left-out column
+/// as a placeholder (`NULL`, or `''` when the column may not be null), so its rows still decode
+/// into the entity's model.
 pub(crate) fn omitting<E: LongText>(select: Select<E>, omit: Omit) -> Select<E> {
     if omit == Omit::NONE {
         return select;
     }
+    let partial = !E::READS.is_empty();
     E::Column::iter().fold(select.select_only(), |select, col| {
         if !omit.leaves_out::<E>(&col) {
             select.column(col)
+        } else if partial {
+            select
         } else if col.def().is_null() {
             select.column_as(Expr::cust("NULL"), col.as_str())
         } else {
@@ -146,10 +203,11 @@ pub(crate) async fn top_n_per_parent<E>(
     rank: Rank<E::Column>,
     parents: &[i32],
     limit: u64,
+    omit: Omit,
 ) -> Result<Vec<E::Model>>
 where
-    E: EntityTrait,
-    E::Model: FromQueryResult + Send + Sync,
+    E: LongText,
+    E::Model: Send + Sync,
 {
     if parents.is_empty() || limit == 0 {
         return Ok(Vec::new());
@@ -160,7 +218,8 @@ where
         _ => correlated_top_n(select, &rank, parents, limit),
     };
     let stmt = backend.build(&statement);
-    Ok(E::Model::find_by_statement(stmt).all(db).await?)
+    let rows = db.query_all_raw(stmt).await?;
+    rows.iter().map(|row| E::decode(row, omit)).collect()
 }
 
 /// The alias of the parents' table in [`top_n_per_parent`].

@@ -42,8 +42,8 @@ where
         self.select.clone().filter(self.parent.eq(parent))
     }
 
-    /// The first `limit` rows of each of `parents`, in one statement, reading the long
-    /// columns `omit` names as placeholders.
+    /// The first `limit` rows of each of `parents`, in one statement, without the columns
+    /// `omit` leaves out (see [`super::omitting`]).
     pub async fn first_pages(
         &self,
         db: &DatabaseConnection,
@@ -57,9 +57,11 @@ where
             id: self.sort.id,
             newest_first: self.sort.descending,
         };
+        // The read itself needs the parent, the order and the id, whatever the selection shows.
+        let omit = omit.keeping::<E>(&[rank.parent, rank.order, rank.id]);
         let select = super::omitting(self.select.clone(), omit);
         // One row more than asked tells whether another page follows.
-        let rows = super::top_n_per_parent(db, select, rank, parents, limit + 1).await?;
+        let rows = super::top_n_per_parent(db, select, rank, parents, limit + 1, omit).await?;
         let mut grouped: HashMap<i32, Vec<E::Model>> = HashMap::new();
         for row in rows {
             if let Some(parent) = (self.parent_of)(&row) {

@@ -81,6 +81,7 @@ pub async fn latest_per_customer(
         },
         customer_ids,
         limit,
+        super::Omit::NONE,
     )
     .await
 }
