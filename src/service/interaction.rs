@@ -7,8 +7,8 @@ use entity::{
     interaction, interaction_thread,
 };
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, IdenStatic, QueryFilter, QueryResult,
-    Select, TryGetable,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, IdenStatic, Iterable, QueryFilter,
+    QueryResult, Select, TryGetable,
     sea_query::{Expr, ExprTrait},
 };
 
@@ -127,9 +127,20 @@ impl super::LongText for interaction::Entity {
         ]
     };
 
+    fn place(col: &interaction::Column) -> usize {
+        // A fieldless enum's discriminant is its place (checked by a test below).
+        *col as usize
+    }
+
     fn decode(row: &QueryResult, omit: super::Omit) -> Result<interaction::Model> {
         use interaction::Column as C;
         let read = Partial { row, omit };
+        // The row is read by position; the test builds check that positions match names.
+        if cfg!(debug_assertions) {
+            let kept = C::iter().filter(|col| !omit.leaves_out_position(*col as usize));
+            let kept: Vec<String> = kept.map(|col| col.as_str().to_owned()).collect();
+            debug_assert_eq!(row.column_names(), kept, "interaction row columns");
+        }
         Ok(interaction::Model {
             id: read.get(C::Id)?,
             customer_id: read.get(C::CustomerId)?,
@@ -165,11 +176,12 @@ struct Partial<'a> {
 impl Partial<'_> {
     /// Column `col`, or the placeholder `left_out` when the read left it out.
     fn or<T: TryGetable>(&self, col: interaction::Column, left_out: T) -> Result<T> {
-        // A fieldless enum's discriminant is its place in the entity, as `Omit` counts.
-        if self.omit.leaves_out_position(col as usize) {
+        let place = col as usize;
+        if self.omit.leaves_out_position(place) {
             return Ok(left_out);
         }
-        Ok(self.row.try_get("", col.as_str())?)
+        // By position: a lookup by name hashes the name, for every column of every row.
+        Ok(self.row.try_get_by_index(self.omit.index_in_row(place))?)
     }
 
     /// Column `col`, or its type's default when the read left it out.
@@ -453,6 +465,9 @@ mod tests {
             .collect();
         let expected = ["id", "customer_id", "department_id", "subject", "opened_at"];
         assert_eq!(kept, expected);
+        // Each kept column's index in the narrower row.
+        let index = |col: C| omit.index_in_row(col as usize);
+        assert_eq!([C::Id, C::DepartmentId, C::OpenedAt].map(index), [0, 2, 4]);
         // A field the list does not name keeps every short column: only long text goes.
         let omit = Omit::unread::<E>(&["subject", "someNewField"]);
         let left_out: Vec<&str> = C::iter()

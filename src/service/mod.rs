@@ -92,6 +92,14 @@ pub trait LongText: EntityTrait {
         let _ = omit;
         Ok(Self::Model::from_query_result(row, "")?)
     }
+
+    /// The place of `col` in the entity (`Column::iter()` order). Entities listing
+    /// [`LongText::READS`] answer from the column's discriminant: this runs per column read.
+    fn place(col: &Self::Column) -> usize {
+        Self::Column::iter()
+            .position(|c| c.as_str() == col.as_str())
+            .unwrap_or(usize::MAX)
+    }
 }
 
 /// Which of an entity's columns a read leaves out, one bit each, by the column's position in
@@ -121,22 +129,40 @@ impl Omit {
         if E::READS.is_empty() || !fields.iter().all(listed) {
             return Self::unselected::<E>(|field| fields.contains(&field));
         }
-        Self::of::<E>(|col| {
-            !E::READS.iter().any(|(field, cols)| {
-                fields.contains(field) && cols.iter().any(|c| c.as_str() == col.as_str())
-            })
-        })
+        let mut read = 0;
+        for (field, cols) in E::READS {
+            if fields.contains(field) {
+                read |= Self::bits::<E>(cols);
+            }
+        }
+        // Columns no field names are not shown: left out unless the read itself needs them.
+        let all = Self::of::<E>(|_| true).0;
+        Omit(all & !read)
     }
 
     /// This projection, but reading `cols` (the keys a read itself needs: ids, parents, order).
-    pub fn keeping<E: EntityTrait>(self, cols: &[E::Column]) -> Self {
-        let needed = Self::of::<E>(|col| cols.iter().any(|c| c.as_str() == col.as_str()));
-        Omit(self.0 & !needed.0)
+    pub fn keeping<E: LongText>(self, cols: &[E::Column]) -> Self {
+        Omit(self.0 & !Self::bits::<E>(cols))
+    }
+
+    /// The bits of `cols`.
+    fn bits<E: LongText>(cols: &[E::Column]) -> u64 {
+        cols.iter()
+            .map(E::place)
+            .filter(|place| *place < 64)
+            .fold(0, |bits, place| bits | (1 << place))
     }
 
     /// Whether the column at `position` in its entity is left out.
     pub fn leaves_out_position(self, position: usize) -> bool {
         position < 64 && self.0 & (1 << position) != 0
+    }
+
+    /// Where the column at `position` comes in a row read with this projection: after every
+    /// column before it that the read keeps ([`omitting`] selects them in entity order).
+    pub fn index_in_row(self, position: usize) -> usize {
+        let before = (1u64 << position.min(63)) - 1;
+        (!self.0 & before).count_ones() as usize
     }
 
     fn of<E: EntityTrait>(leave_out: impl Fn(&E::Column) -> bool) -> Self {
@@ -149,9 +175,8 @@ impl Omit {
         )
     }
 
-    fn leaves_out<E: EntityTrait>(self, col: &E::Column) -> bool {
-        (E::Column::iter().position(|c| c.as_str() == col.as_str()))
-            .is_some_and(|i| self.leaves_out_position(i))
+    fn leaves_out<E: LongText>(self, col: &E::Column) -> bool {
+        self.leaves_out_position(E::place(col))
     }
 }
 
