@@ -83,20 +83,39 @@ impl<M: Clone + Send + Sync + 'static> NestedLoader<M> {
     }
 }
 
-/// Runs `fetch` once per distinct page size and projection among `keys`.
+/// Runs `fetch` once per distinct page size among `keys`, reading every column any of that
+/// size's keys needs. Selections of the same list that differ in their fields (say two fragments
+/// each selecting it) then answer from the same rows: the executor merges them item by item, and
+/// two statements could have a write between them.
 async fn per_size<V, F, Fut>(keys: Vec<ListKey>, fetch: F) -> Result<HashMap<ListKey, V>>
 where
+    V: Clone,
     F: Fn(Vec<i32>, u64, Omit) -> Fut,
     Fut: Future<Output = Result<HashMap<i32, V>>>,
 {
-    let mut by_size: HashMap<(u64, Omit), Vec<i32>> = HashMap::new();
-    for (parent, size, omit) in keys {
-        by_size.entry((size, omit)).or_default().push(parent);
+    let mut by_size: HashMap<u64, (Omit, Vec<ListKey>)> = HashMap::new();
+    for key in keys {
+        let (omit, keys) = by_size.entry(key.1).or_insert((key.2, Vec::new()));
+        *omit = omit.and(key.2);
+        keys.push(key);
     }
     let mut out = HashMap::new();
-    for ((size, omit), parents) in by_size {
-        for (parent, value) in fetch(parents, size, omit).await? {
-            out.insert((parent, size, omit), value);
+    for (size, (omit, keys)) in by_size {
+        let mut parents: Vec<i32> = keys.iter().map(|key| key.0).collect();
+        parents.sort_unstable();
+        parents.dedup();
+        let mut values = fetch(parents, size, omit).await?;
+        for (i, key) in keys.iter().enumerate() {
+            // The last key of a parent takes its value; an earlier one (rare) gets a copy.
+            let again = keys[i + 1..].iter().any(|later| later.0 == key.0);
+            let value = if again {
+                values.get(&key.0).cloned()
+            } else {
+                values.remove(&key.0)
+            };
+            if let Some(value) = value {
+                out.insert(*key, value);
+            }
         }
     }
     Ok(out)

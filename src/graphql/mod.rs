@@ -239,6 +239,8 @@ pub async fn build_schema(
     );
     let builder = builder();
     // With the `otel` feature: a span per operation, parse, validation and resolver.
+    // `types::InOrder` hands fields to async-graphql's executor when this feature is on: it
+    // cannot ask whether extensions are installed, so any other extension must be added there.
     #[cfg(feature = "otel")]
     let builder = builder.extension(async_graphql::extensions::Tracing);
     let schema = builder

@@ -153,6 +153,11 @@ impl Omit {
             .fold(0, |bits, place| bits | (1 << place))
     }
 
+    /// Leaves out only what both projections leave out: a read serving both.
+    pub fn and(self, other: Omit) -> Omit {
+        Omit(self.0 & other.0)
+    }
+
     /// Whether the column at `position` in its entity is left out.
     pub fn leaves_out_position(self, position: usize) -> bool {
         position < 64 && self.0 & (1 << position) != 0

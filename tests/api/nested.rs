@@ -189,6 +189,24 @@ both_backends! {
         // customers, interactions, their counts, purchases, timelines.
         assert_eq!(large, 5);
     }
+
+    async fn one_list_selected_twice_with_different_fields_is_one_read(backend) {
+        let app = TestApp::seeded_with(backend, |c| c.loader_batch_delay_ms = 0).await;
+        let token = app.manager();
+        app.data("{ viewer { role } }", Some(&token)).await;
+        // Merged item by item, both selections must come from the same rows: one statement.
+        let query = "{ customers(first: 20) { nodes { id ...A ...B } } }
+            fragment A on Customer { interactions(first: 3) { nodes { id subject } } }
+            fragment B on Customer { interactions(first: 3) { nodes { status openedAt } } }";
+        let (statements, body) = app.count_selects(app.gql(query, Some(&token))).await;
+        assert!(body.get("errors").is_none(), "{body}");
+        assert_eq!(statements, 2, "customers, then interactions once");
+        let merged: Vec<&Value> = body["data"]["customers"]["nodes"].as_array().unwrap().iter()
+            .flat_map(|c| c["interactions"]["nodes"].as_array().unwrap().iter()).collect();
+        assert!(merged.len() > 10);
+        assert!(merged.iter().all(|i| i["id"].is_string() && i["subject"].is_string()
+            && i["status"].is_string() && i["openedAt"].is_string()), "every item has all four");
+    }
 }
 
 both_backends! {
