@@ -7,8 +7,7 @@ use entity::{
     interaction, interaction_thread,
 };
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, IdenStatic, Iterable, QueryFilter,
-    QueryResult, Select, TryGetable,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryResult, Select,
     sea_query::{Expr, ExprTrait},
 };
 
@@ -134,13 +133,7 @@ impl super::LongText for interaction::Entity {
 
     fn decode(row: &QueryResult, omit: super::Omit) -> Result<interaction::Model> {
         use interaction::Column as C;
-        let read = Partial { row, omit };
-        // The row is read by position; the test builds check that positions match names.
-        if cfg!(debug_assertions) {
-            let kept = C::iter().filter(|col| !omit.leaves_out_position(*col as usize));
-            let kept: Vec<String> = kept.map(|col| col.as_str().to_owned()).collect();
-            debug_assert_eq!(row.column_names(), kept, "interaction row columns");
-        }
+        let read = super::Partial::<interaction::Entity>::new(row, omit);
         Ok(interaction::Model {
             id: read.get(C::Id)?,
             customer_id: read.get(C::CustomerId)?,
@@ -164,29 +157,6 @@ impl super::LongText for interaction::Entity {
             public_version: read.get(C::PublicVersion)?,
             public_updated_at: read.get(C::PublicUpdatedAt)?,
         })
-    }
-}
-
-/// A row read without the columns `omit` leaves out, which read as placeholders.
-struct Partial<'a> {
-    row: &'a QueryResult,
-    omit: super::Omit,
-}
-
-impl Partial<'_> {
-    /// Column `col`, or the placeholder `left_out` when the read left it out.
-    fn or<T: TryGetable>(&self, col: interaction::Column, left_out: T) -> Result<T> {
-        let place = col as usize;
-        if self.omit.leaves_out_position(place) {
-            return Ok(left_out);
-        }
-        // By position: a lookup by name hashes the name, for every column of every row.
-        Ok(self.row.try_get_by_index(self.omit.index_in_row(place))?)
-    }
-
-    /// Column `col`, or its type's default when the read left it out.
-    fn get<T: TryGetable + Default>(&self, col: interaction::Column) -> Result<T> {
-        self.or(col, T::default())
     }
 }
 
@@ -441,15 +411,7 @@ mod tests {
     use entity::interaction::Column as C;
     use sea_orm::{IdenStatic, Iterable};
 
-    use super::super::{LongText, Omit};
-
-    #[test]
-    fn a_columns_discriminant_is_its_place_in_the_entity() {
-        // `Partial` finds a column's bit by its discriminant, `Omit` by its place.
-        for (place, col) in C::iter().enumerate() {
-            assert_eq!(col as usize, place, "{col:?}");
-        }
-    }
+    use super::super::Omit;
 
     #[test]
     fn a_read_keeps_the_columns_its_fields_read_and_the_ones_it_needs() {
@@ -479,28 +441,6 @@ mod tests {
 
     #[test]
     fn every_field_of_the_type_is_listed_with_its_columns() {
-        use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
-        type E = entity::interaction::Entity;
-        let sdl = crate::graphql::sdl();
-        let document = async_graphql::parser::parse_schema(&sdl).expect("the schema parses");
-        let fields = document
-            .definitions
-            .iter()
-            .find_map(|definition| match definition {
-                TypeSystemDefinition::Type(ty) if ty.node.name.node == "Interaction" => {
-                    match &ty.node.kind {
-                        TypeKind::Object(object) => Some(object.fields.clone()),
-                        _ => None,
-                    }
-                }
-                _ => None,
-            });
-        let fields = fields.expect("Interaction is an object of the schema");
-        assert!(fields.len() > 15);
-        for field in fields {
-            let name = field.node.name.node.as_str();
-            let listed = E::READS.iter().any(|(field, _)| *field == name);
-            assert!(listed, "Interaction.{name} is missing from LongText::READS");
-        }
+        super::super::tests::every_field_is_listed::<entity::interaction::Entity>("Interaction");
     }
 }

@@ -185,6 +185,53 @@ impl Omit {
     }
 }
 
+/// A row read with the columns `omit` leaves out missing: each column is found by position,
+/// and a left-out one reads as a placeholder no selected field shows. For entities whose
+/// [`LongText::place`] is the column's discriminant ([`LongText::decode`] implementations).
+pub(crate) struct Partial<'a, E: LongText> {
+    row: &'a sea_orm::QueryResult,
+    omit: Omit,
+    entity: std::marker::PhantomData<E>,
+}
+
+impl<'a, E: LongText> Partial<'a, E> {
+    /// Reads `row`, which holds the columns of `E` that `omit` keeps, in entity order. Debug
+    /// builds (the tests) check the row's column names against that projection.
+    pub(crate) fn new(row: &'a sea_orm::QueryResult, omit: Omit) -> Self {
+        if cfg!(debug_assertions) {
+            let kept = E::Column::iter().filter(|col| !omit.leaves_out::<E>(col));
+            let kept: Vec<String> = kept.map(|col| col.as_str().to_owned()).collect();
+            debug_assert_eq!(
+                row.column_names(),
+                kept,
+                "{} row columns",
+                E::default().table_name()
+            );
+        }
+        Self {
+            row,
+            omit,
+            entity: std::marker::PhantomData,
+        }
+    }
+
+    /// Column `col`, or the placeholder `left_out` when the read left it out.
+    pub(crate) fn or<T: sea_orm::TryGetable>(&self, col: E::Column, left_out: T) -> Result<T> {
+        let place = E::place(&col);
+        if self.omit.leaves_out_position(place) {
+            return Ok(left_out);
+        }
+        // By position: a lookup by name formats and hashes the name, for every column of
+        // every row.
+        Ok(self.row.try_get_by_index(self.omit.index_in_row(place))?)
+    }
+
+    /// Column `col`, or its type's default when the read left it out.
+    pub(crate) fn get<T: sea_orm::TryGetable + Default>(&self, col: E::Column) -> Result<T> {
+        self.or(col, T::default())
+    }
+}
+
 /// `select` reading only the columns `omit` does not leave out. An entity listing
 /// [`LongText::READS`] decodes the narrower rows itself; any other reads each left-out column
 /// as a placeholder (`NULL`, or `''` when the column may not be null), so its rows still decode
@@ -341,4 +388,41 @@ fn correlated_top_n<E: EntityTrait>(
         .order_by(rank.order.as_column_ref(), rank.direction())
         .order_by(rank.id.as_column_ref(), rank.direction());
     outer
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+    use sea_orm::{IdenStatic, Iterable};
+
+    use super::LongText;
+
+    /// Checks that every field of the schema's object `type_name` is in `E::READS` and that
+    /// `E::place` is each column's place in the entity.
+    pub(crate) fn every_field_is_listed<E: LongText>(type_name: &str) {
+        for (place, col) in E::Column::iter().enumerate() {
+            assert_eq!(E::place(&col), place, "{}", col.as_str());
+        }
+        let sdl = crate::graphql::sdl();
+        let document = async_graphql::parser::parse_schema(&sdl).expect("the schema parses");
+        let fields = document
+            .definitions
+            .iter()
+            .find_map(|definition| match definition {
+                TypeSystemDefinition::Type(ty) if ty.node.name.node == type_name => {
+                    match &ty.node.kind {
+                        TypeKind::Object(object) => Some(object.fields.clone()),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            })
+            .expect("the type is an object of the schema");
+        assert!(fields.len() > 10);
+        for field in fields {
+            let name = field.node.name.node.as_str();
+            let listed = E::READS.iter().any(|(field, _)| *field == name);
+            assert!(listed, "{type_name}.{name} is missing from LongText::READS");
+        }
+    }
 }

@@ -6,11 +6,12 @@ use std::{future::Future, pin::Pin, sync::Arc};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, Value,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Value,
 };
 use serde_json::json;
 
+use super::{LongText, Omit, omitting};
 use crate::{Error, Result};
 
 /// Largest page a caller may ask for.
@@ -440,19 +441,7 @@ where
     E::Model: Send + Sync,
 {
     let total = count_of(db, select.clone());
-    // Reading backwards is reading the reversed order forwards, then flipping the page.
-    let ascending = (page.direction == Direction::Forward) != sort.descending;
-    let mut query = select;
-    if let Some(cursor) = page.cursor_for(label)? {
-        let field = page.cursor.as_ref().map_or("after", |(_, f)| *f);
-        query = sort.beyond(query, ascending, cursor, field)?;
-    }
-    // One extra row tells whether another page follows, without a second query.
-    let rows = sort
-        .order(query, ascending)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
+    let rows = bounded(select, sort, &page, label)?.all(db).await?;
     Ok(Page::from_rows(
         rows,
         &page,
@@ -460,6 +449,57 @@ where
         |row| sort.cursor_key(row),
         total,
     ))
+}
+
+/// [`fetch`], reading only the columns `omit` keeps (plus the sort key and the id) and
+/// decoding the narrower rows with [`LongText::decode`].
+pub async fn fetch_omitting<E>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    sort: Sort<E>,
+    page: PageRequest,
+    omit: Omit,
+) -> Result<Page<E::Model>>
+where
+    E: LongText,
+    E::Model: Send + Sync,
+{
+    let total = count_of(db, select.clone());
+    let key: Vec<E::Column> = sort.column.map(|(col, _)| col).into_iter().collect();
+    let omit = omit.keeping::<E>(&key).keeping::<E>(&[sort.id]);
+    let query = omitting(bounded(select, &sort, &page, sort.name)?, omit);
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(&query.into_query()))
+        .await?;
+    let rows = rows
+        .iter()
+        .map(|row| E::decode(row, omit))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_rows(
+        rows,
+        &page,
+        sort.name,
+        |row| sort.cursor_key(row),
+        total,
+    ))
+}
+
+/// `select` past the page's cursor, in the page's order, limited to one row more than the page
+/// (that row tells whether another page follows, without a second query).
+fn bounded<E: EntityTrait>(
+    select: Select<E>,
+    sort: &Sort<E>,
+    page: &PageRequest,
+    label: &str,
+) -> Result<Select<E>> {
+    // Reading backwards is reading the reversed order forwards, then flipping the page.
+    let ascending = (page.direction == Direction::Forward) != sort.descending;
+    let mut query = select;
+    if let Some(cursor) = page.cursor_for(label)? {
+        let field = page.cursor.as_ref().map_or("after", |(_, f)| *f);
+        query = sort.beyond(query, ascending, cursor, field)?;
+    }
+    Ok(sort.order(query, ascending).limit(page.limit + 1))
 }
 
 /// Sorting by id alone, ascending: the default of lists without an `orderBy`.
