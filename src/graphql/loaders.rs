@@ -224,7 +224,7 @@ pub struct Loaders {
     /// Customers by id.
     pub customer: BatchLoader<i32, customer::Model>,
     /// Departments by id.
-    pub department: BatchLoader<i32, department::Model>,
+    pub department: BatchLoader<i32, Arc<department::Model>>,
     /// Interactions by id.
     pub interaction: BatchLoader<i32, interaction::Model>,
     /// Products by id.
@@ -297,10 +297,8 @@ impl Loaders {
                 ))
             }),
             department: scoped!(departments, |db, s, keys| {
-                Ok(by_id(
-                    service::department::by_ids(&db, s, &keys).await?,
-                    |m| m.id,
-                ))
+                let rows = service::department::by_ids(&db, s, &keys).await?;
+                Ok(by_id(rows.into_iter().map(Arc::new).collect(), |m| m.id))
             }),
             interaction: scoped!(owner, |db, s, keys| {
                 Ok(by_id(

@@ -257,7 +257,7 @@ impl Mutation {
         input: DepartmentFields,
     ) -> Result<Department> {
         policy::require_manager(caller(ctx))?;
-        Ok(Department(
+        Ok(Department::from(
             org_write::create_department(writer(ctx)?, input.into_input()?).await?,
         ))
     }
@@ -290,7 +290,7 @@ impl Mutation {
     ) -> Result<Department> {
         policy::require_manager(caller(ctx))?;
         let id = parse_id("id", &id)?;
-        Ok(Department(
+        Ok(Department::from(
             org_write::update_department(writer(ctx)?, id, expected_version, input.into_input()?)
                 .await?,
         ))

@@ -120,7 +120,7 @@ impl Query {
         let scope = signed_in(policy::department_scope(caller(ctx)))?;
         let page =
             service::department::list(db(ctx)?, scope, page(first, after, last, before)?).await?;
-        Ok(connection(page, Department))
+        Ok(connection(page, Department::from))
     }
 
     /// One department; null when it does not exist or is not the caller's to see.
@@ -129,7 +129,7 @@ impl Query {
         let id = parse_id("id", &id)?;
         Ok(service::department::get(db(ctx)?, scope, id)
             .await?
-            .map(Department))
+            .map(Department::from))
     }
 
     /// Interactions the caller may see (a client: its own).
@@ -346,7 +346,7 @@ impl Query {
         Ok(rows
             .into_iter()
             .map(|(d, level)| DepartmentServiceLevel {
-                department: Department(d),
+                department: Department::from(d),
                 level: ServiceLevel(level),
             })
             .collect())
@@ -370,7 +370,7 @@ impl Query {
             .await?
             .ok_or(Error::NotFound { what: "department" })?;
         Ok(ServiceChain {
-            department: Department(department),
+            department: Department::from(department),
             links: links.into_iter().map(ServiceChainLink).collect(),
         })
     }

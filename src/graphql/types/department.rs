@@ -1,13 +1,22 @@
 //! `Department`: a node of the org chart and a provider of internal services.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object};
 use entity::department;
 
-use super::{Conn, Customer, Interaction, ServiceAgreement, connection, money};
+use super::{Conn, Customer, InOrder, Interaction, ServiceAgreement, cold, connection, money};
 use crate::{Result, graphql::context::loaders};
 
-/// A department of the company.
-pub struct Department(pub department::Model);
+/// A department of the company. Shared: a list of interactions names the same few departments
+/// hundreds of times, and each answer takes its row from the department loader without a copy.
+pub struct Department(pub Arc<department::Model>);
+
+impl From<department::Model> for Department {
+    fn from(row: department::Model) -> Self {
+        Department(Arc::new(row))
+    }
+}
 
 impl Department {
     /// The other side of each agreement where this department is on the `side` returned first.
@@ -15,7 +24,7 @@ impl Department {
         &self,
         ctx: &Context<'_>,
         side: fn(&entity::service_agreement::Model) -> (i32, i32),
-    ) -> Result<Vec<Department>> {
+    ) -> Result<Vec<InOrder<Department>>> {
         let loaders = loaders(ctx)?;
         let agreements = loaders
             .agreements
@@ -33,7 +42,7 @@ impl Department {
         let found = loaders.department.load_many(ids.iter().copied()).await?;
         Ok(ids
             .into_iter()
-            .filter_map(|id| found.get(&id).cloned().map(Department))
+            .filter_map(|id| found.get(&id).cloned().map(|row| InOrder(Department(row))))
             .collect())
     }
 }
@@ -58,11 +67,12 @@ impl Department {
     }
     /// The department above it in the org chart.
     #[graphql(visible = "crate::policy::visible::internal")]
-    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
+    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<InOrder<Department>>> {
         let Some(id) = self.0.parent_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx)?.department.load_one(id).await?.map(Department))
+        let row = cold(loaders(ctx)?.department.load_one(id)).await?;
+        Ok(row.map(|row| InOrder(Department(row))))
     }
     /// Departments directly below it.
     #[graphql(visible = "crate::policy::visible::internal")]
@@ -71,16 +81,17 @@ impl Department {
         Ok(rows
             .unwrap_or_default()
             .into_iter()
-            .map(Department)
+            .map(Department::from)
             .collect())
     }
     /// The employee heading it.
     #[graphql(visible = "crate::policy::visible::internal")]
-    async fn head(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+    async fn head(&self, ctx: &Context<'_>) -> Result<Option<Box<InOrder<Customer>>>> {
         let Some(id) = self.0.head_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx)?.customer.load_one(id).await?.map(Customer))
+        let row = cold(loaders(ctx)?.customer.load_one(id)).await?;
+        Ok(row.map(|row| Box::new(InOrder(Customer(row)))))
     }
     /// The employees working in it, by name.
     #[graphql(
@@ -95,26 +106,24 @@ impl Department {
             String,
         >,
     ) -> Result<Conn<Customer>> {
-        let page = loaders(ctx)?
-            .members
-            .page(self.0.id, first.unwrap_or(20), after.as_deref())
-            .await?;
+        let members = &loaders(ctx)?.members;
+        let page = cold(members.page(self.0.id, first.unwrap_or(20), after.as_deref())).await?;
         Ok(connection(page, Customer))
     }
     /// Departments this one provides services to (its internal customers).
     #[graphql(visible = "crate::policy::visible::internal")]
-    async fn serves(&self, ctx: &Context<'_>) -> Result<Vec<Department>> {
-        self.partners(ctx, |a| {
+    async fn serves(&self, ctx: &Context<'_>) -> Result<Vec<InOrder<Department>>> {
+        cold(self.partners(ctx, |a| {
             (a.provider_department_id, a.consumer_department_id)
-        })
+        }))
         .await
     }
     /// Departments this one depends on (its internal suppliers).
     #[graphql(visible = "crate::policy::visible::internal")]
-    async fn served_by(&self, ctx: &Context<'_>) -> Result<Vec<Department>> {
-        self.partners(ctx, |a| {
+    async fn served_by(&self, ctx: &Context<'_>) -> Result<Vec<InOrder<Department>>> {
+        cold(self.partners(ctx, |a| {
             (a.consumer_department_id, a.provider_department_id)
-        })
+        }))
         .await
     }
     /// Optimistic-locking version; send it back with updates.
@@ -135,10 +144,8 @@ impl Department {
             String,
         >,
     ) -> Result<Conn<Interaction>> {
-        let page = loaders(ctx)?
-            .queue
-            .page(self.0.id, first.unwrap_or(20), after.as_deref())
-            .await?;
+        let queue = &loaders(ctx)?.queue;
+        let page = cold(queue.page(self.0.id, first.unwrap_or(20), after.as_deref())).await?;
         Ok(connection(page, Interaction))
     }
     /// Yearly budget, in currency units.
@@ -149,7 +156,7 @@ impl Department {
     /// Service agreements it provides or consumes.
     #[graphql(visible = "crate::policy::visible::internal")]
     async fn service_agreements(&self, ctx: &Context<'_>) -> Result<Vec<ServiceAgreement>> {
-        let rows = loaders(ctx)?.agreements.load_one(self.0.id).await?;
+        let rows = cold(loaders(ctx)?.agreements.load_one(self.0.id)).await?;
         Ok(rows
             .unwrap_or_default()
             .into_iter()
@@ -169,10 +176,9 @@ impl Department {
             String,
         >,
     ) -> Result<Conn<Interaction>> {
-        let page = loaders(ctx)?
-            .interactions_of_department
-            .page(self.0.id, first.unwrap_or(10), after.as_deref())
-            .await?;
+        let interactions = &loaders(ctx)?.interactions_of_department;
+        let first = first.unwrap_or(10);
+        let page = cold(interactions.page(self.0.id, first, after.as_deref())).await?;
         Ok(connection(page, Interaction))
     }
 }

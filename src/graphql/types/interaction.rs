@@ -6,7 +6,7 @@ use entity::interaction;
 
 use super::{
     Channel, Conn, Customer, Department, InOrder, InteractionKind, InteractionMessage,
-    InteractionStatus, connection,
+    InteractionStatus, cold, connection,
 };
 use crate::{Result, graphql::context::loaders};
 
@@ -64,12 +64,9 @@ impl Interaction {
         }
     }
     /// Who opened it.
-    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
-        Ok(loaders(ctx)?
-            .customer
-            .load_one(self.0.customer_id)
-            .await?
-            .map(Customer))
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Box<InOrder<Customer>>>> {
+        let row = cold(loaders(ctx)?.customer.load_one(self.0.customer_id)).await?;
+        Ok(row.map(|row| Box::new(InOrder(Customer(row)))))
     }
     /// The department handling it.
     async fn department(&self, ctx: &Context<'_>) -> Result<Option<InOrder<Department>>> {
@@ -81,11 +78,12 @@ impl Interaction {
     }
     /// The employee handling it.
     #[graphql(visible = "crate::policy::visible::internal")]
-    async fn handler(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+    async fn handler(&self, ctx: &Context<'_>) -> Result<Option<Box<InOrder<Customer>>>> {
         let Some(id) = self.0.handler_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx)?.customer.load_one(id).await?.map(Customer))
+        let row = cold(loaders(ctx)?.customer.load_one(id)).await?;
+        Ok(row.map(|row| Box::new(InOrder(Customer(row)))))
     }
     /// What only employees see.
     #[graphql(visible = "crate::policy::visible::internal")]
@@ -107,15 +105,12 @@ impl Interaction {
     }
     /// The interaction that caused this one (say, the IT incident behind a complaint).
     #[graphql(visible = "crate::policy::visible::internal")]
-    async fn related_to(&self, ctx: &Context<'_>) -> Result<Option<Interaction>> {
+    async fn related_to(&self, ctx: &Context<'_>) -> Result<Option<Box<InOrder<Interaction>>>> {
         let Some(id) = self.0.related_to_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx)?
-            .interaction
-            .load_one(id)
-            .await?
-            .map(Interaction))
+        let row = cold(loaders(ctx)?.interaction.load_one(id)).await?;
+        Ok(row.map(|row| Box::new(InOrder(Interaction(row)))))
     }
     /// Interactions caused by this one, newest first.
     #[graphql(
@@ -130,21 +125,17 @@ impl Interaction {
             String,
         >,
     ) -> Result<Conn<Interaction>> {
-        let page = loaders(ctx)?
-            .interactions_caused_by
-            .page(self.0.id, first.unwrap_or(20), after.as_deref())
-            .await?;
+        let caused = &loaders(ctx)?.interactions_caused_by;
+        let page = cold(caused.page(self.0.id, first.unwrap_or(20), after.as_deref())).await?;
         Ok(connection(page, Interaction))
     }
     /// The external interactions and customers this (internal) incident touched.
     #[graphql(visible = "crate::policy::visible::internal")]
-    async fn impact(&self, ctx: &Context<'_>) -> Result<super::Impact> {
+    async fn impact(&self, ctx: &Context<'_>) -> Result<Box<InOrder<super::Impact>>> {
         crate::policy::require_internal(crate::graphql::context::caller(ctx))?;
         let db = crate::graphql::context::db(ctx)?;
-        // Boxed: its queries' future would otherwise set the size of every field's future on
-        // this type, and each list item's fields are moved that many bytes at a time.
-        let impact = Box::pin(crate::service::service_level::impact(db, self.0.id)).await?;
-        Ok(super::Impact(impact))
+        let impact = cold(crate::service::service_level::impact(db, self.0.id)).await?;
+        Ok(Box::new(InOrder(super::Impact(impact))))
     }
     /// The messages of the conversation you may read, oldest first.
     #[graphql(complexity = "crate::graphql::nested_cost(first, child_complexity)")]
@@ -157,10 +148,8 @@ impl Interaction {
         >,
     ) -> Result<Conn<InteractionMessage>> {
         let customer_id = self.0.customer_id;
-        let page = loaders(ctx)?
-            .messages
-            .page(self.0.id, first.unwrap_or(20), after.as_deref())
-            .await?;
+        let messages = &loaders(ctx)?.messages;
+        let page = cold(messages.page(self.0.id, first.unwrap_or(20), after.as_deref())).await?;
         Ok(connection(page, |row| InteractionMessage {
             row,
             customer_id,

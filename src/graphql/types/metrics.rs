@@ -345,7 +345,7 @@ pub struct SentimentAggregate(pub DepartmentFigure);
 impl SentimentAggregate {
     /// The department.
     async fn department(&self) -> Department {
-        Department(self.0.department.clone())
+        Department::from(self.0.department.clone())
     }
     /// How many answers; null when withheld.
     async fn answers(&self) -> Option<i64> {

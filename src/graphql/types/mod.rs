@@ -59,3 +59,12 @@ pub(crate) fn parse_id(field: &str, id: &ID) -> Result<i32> {
         .filter(|id| *id > 0)
         .ok_or_else(|| Error::bad_input(field, "is not a valid id"))
 }
+
+/// `future` on the heap, to await. A type's field futures share one size, its largest field's,
+/// and every selected field of every list item is built and moved at that size: a rarely
+/// selected field that waits on a loader awaits it boxed (and answers with a type resolved in
+/// its own box, such as [`InOrder`]), so it does not set the size of the hot fields. A plain
+/// function: an `async fn` would hold the future inline until its first poll.
+pub(crate) fn cold<F: Future + Send>(future: F) -> std::pin::Pin<Box<F>> {
+    Box::pin(future)
+}
