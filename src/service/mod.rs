@@ -195,19 +195,9 @@ pub(crate) struct Partial<'a, E: LongText> {
 }
 
 impl<'a, E: LongText> Partial<'a, E> {
-    /// Reads `row`, which holds the columns of `E` that `omit` keeps, in entity order. Debug
-    /// builds (the tests) check the row's column names against that projection.
+    /// Reads `row`, which holds the columns of `E` that `omit` keeps, in entity order (as
+    /// [`decode_rows`] checks).
     pub(crate) fn new(row: &'a sea_orm::QueryResult, omit: Omit) -> Self {
-        if cfg!(debug_assertions) {
-            let kept = E::Column::iter().filter(|col| !omit.leaves_out::<E>(col));
-            let kept: Vec<String> = kept.map(|col| col.as_str().to_owned()).collect();
-            debug_assert_eq!(
-                row.column_names(),
-                kept,
-                "{} row columns",
-                E::default().table_name()
-            );
-        }
         Self {
             row,
             omit,
@@ -230,6 +220,33 @@ impl<'a, E: LongText> Partial<'a, E> {
     pub(crate) fn get<T: sea_orm::TryGetable + Default>(&self, col: E::Column) -> Result<T> {
         self.or(col, T::default())
     }
+}
+
+/// Decodes `rows`, read with the projection `omit` (see [`omitting`]), into models. An entity
+/// listing [`LongText::READS`] decodes by position, so the first row's column names are checked
+/// against the projection, in every build: a statement that put another column first (a join,
+/// an expression) would otherwise fill fields from the wrong columns. Once per statement: every
+/// row of a statement has the same columns.
+pub(crate) fn decode_rows<E: LongText>(
+    rows: &[sea_orm::QueryResult],
+    omit: Omit,
+) -> Result<Vec<E::Model>> {
+    if let Some(first) = rows.first().filter(|_| !E::READS.is_empty()) {
+        let kept = E::Column::iter().filter(|col| !omit.leaves_out::<E>(col));
+        let names = first.column_names();
+        if !names
+            .iter()
+            .map(String::as_str)
+            .eq(kept.map(|col| col.as_str()))
+        {
+            let table = E::default().table_name();
+            return Err(crate::Error::internal(
+                "decoding rows by position",
+                format!("{table} rows hold the columns {names:?}, not the projection's"),
+            ));
+        }
+    }
+    rows.iter().map(|row| E::decode(row, omit)).collect()
 }
 
 /// `select` reading only the columns `omit` does not leave out. An entity listing
@@ -296,7 +313,7 @@ where
     };
     let stmt = backend.build(&statement);
     let rows = db.query_all_raw(stmt).await?;
-    rows.iter().map(|row| E::decode(row, omit)).collect()
+    decode_rows::<E>(&rows, omit)
 }
 
 /// The alias of the parents' table in [`top_n_per_parent`].
@@ -395,7 +412,7 @@ pub(crate) mod tests {
     use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
     use sea_orm::{IdenStatic, Iterable};
 
-    use super::LongText;
+    use super::{LongText, Omit};
 
     /// Checks that every field of the schema's object `type_name` is in `E::READS` and that
     /// `E::place` is each column's place in the entity.
@@ -424,5 +441,29 @@ pub(crate) mod tests {
             let listed = E::READS.iter().any(|(field, _)| *field == name);
             assert!(listed, "{type_name}.{name} is missing from LongText::READS");
         }
+    }
+
+    /// Rows decoded by position are checked against the projection: the right columns decode,
+    /// the same columns in another order are refused instead of filling the wrong fields.
+    #[tokio::test]
+    async fn rows_whose_columns_are_not_the_projection_are_refused() {
+        use entity::customer::{Column as C, Entity};
+        use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+        let db = Database::connect("sqlite::memory:")
+            .await
+            .expect("SQLite in memory");
+        let omit = Omit::unread::<Entity>(&["name", "email"]).keeping::<Entity>(&[C::Id]);
+        let read = |sql: &str| db.query_all_raw(Statement::from_string(DbBackend::Sqlite, sql));
+        let rows = read("SELECT 7 AS id, 'Ann' AS name, 'a@x' AS email")
+            .await
+            .expect("a row");
+        let models = super::decode_rows::<Entity>(&rows, omit).expect("the projection's columns");
+        let model = &models[0];
+        assert_eq!((model.id, &*model.name, &*model.email), (7, "Ann", "a@x"));
+        // Both text: decoded by position alone, the name would read the e-mail.
+        let rows = read("SELECT 7 AS id, 'a@x' AS email, 'Ann' AS name")
+            .await
+            .expect("a row");
+        assert!(super::decode_rows::<Entity>(&rows, omit).is_err());
     }
 }

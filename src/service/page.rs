@@ -471,10 +471,7 @@ where
     let rows = db
         .query_all_raw(db.get_database_backend().build(&query.into_query()))
         .await?;
-    let rows = rows
-        .iter()
-        .map(|row| E::decode(row, omit))
-        .collect::<Result<Vec<_>>>()?;
+    let rows = super::decode_rows::<E>(&rows, omit)?;
     Ok(Page::from_rows(
         rows,
         &page,
