@@ -25,8 +25,8 @@ GW_PORT=${BENCH_GATEWAY_PORT:-18080}
 BASE_PORT=${BENCH_BASELINE_PORT:-18090}
 GIVEN_URL=${DATABASE_URL:-}
 WORK=target/bench/run.$$
-BIN=target/release/crm-gateway
-BASELINE=target/release/examples/baseline
+BIN=${CARGO_TARGET_DIR:-target}/release/crm-gateway
+BASELINE=${CARGO_TARGET_DIR:-target}/release/examples/baseline
 SETTLE=11
 export JWT_SECRET="bench-secret-$$-that-is-long-enough-for-hs256"
 export RATE_LIMIT_ANONYMOUS=off RATE_LIMIT_CLIENT=off RATE_LIMIT_EMPLOYEE=off RATE_LIMIT_MANAGER=off
@@ -92,17 +92,58 @@ check_answer() {
   fi
 }
 
-# One load phase: prints "rps p50_ms p99_ms requests sql_per_request". With `$4` (seconds) it
-# waits that long afterwards so the statement count is complete; without, it reports no count.
+# CPU time (utime + stime, clock ticks) of processes `$@`, summed, from /proc/<pid>/stat. The
+# command name (field 2) may hold spaces, so fields are counted after its closing parenthesis.
+cpu_ticks() {
+  local pid total=0 line
+  local -a f
+  for pid in "$@"; do
+    line=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
+    read -ra f <<<"$line"
+    total=$((total + f[11] + f[12]))
+  done
+  echo "$total"
+}
+
+# The postmaster of the cluster at $ADMIN_URL: the parent of its checkpointer (a session's own
+# backend would be gone by the time /proc is read).
+postmaster_pid() {
+  local child
+  child=$(sql "$ADMIN_URL" "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")
+  awk '/^PPid:/ { print $2 }' "/proc/$child/status" 2>/dev/null || true
+}
+
+# The postmaster's children that work for database `$1`: its background processes and the
+# backends connected to `$1`, not backends of other databases on the same (shared) cluster. A
+# backend's title is "postgres: <cluster>: <user> <database> <host> <state>".
+pg_pids() {
+  local db=$1 pid title
+  for pid in $(awk -v pm="$POSTMASTER" '$4 == pm { print $1 }' /proc/[0-9]*/stat 2>/dev/null); do
+    title=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+    set -- $title
+    if [ $# -ge 5 ] && [[ "$5" == *'('* || "$5" == '[local]' ]] && [ "$4" != "$db" ]; then continue; fi
+    echo "$pid"
+  done
+}
+
+# One load phase: prints "rps p50_ms p99_ms requests sql_per_request server_cpu_ms pg_cpu_ms" (CPU
+# per request, of the server process `$5` and of the cluster's processes for `$3`). With `$4`
+# (seconds) it waits that long afterwards so the statement count is complete; without, it
+# reports no count.
 phase() {
-  local file=$1 url=$2 db=$3 settle=${4:-0} before after out
+  local file=$1 url=$2 db=$3 settle=${4:-0} server=$5 before after out srv0 srv1 pg0 pg1
   before=$(xacts "$db")
+  srv0=$(cpu_ticks "$server"); pg0=$(cpu_ticks $(pg_pids "$db"))
   out=$(hey -z "$DURATION" -c "$CONCURRENCY" -m POST -T application/json \
     -H "Authorization: Bearer $TOKEN" -D "$file" "$url")
+  # Backends that start during the phase count whole (they were absent before); the pool keeps
+  # them, so none ends before the second reading.
+  srv1=$(cpu_ticks "$server"); pg1=$(cpu_ticks $(pg_pids "$db"))
   sleep "$settle"
   after=$(xacts "$db")
   [ "$settle" -gt 0 ] || after=-1
-  printf '%s\n' "$out" | awk -v d=$((after - before)) -v counted="$settle" '
+  printf '%s\n' "$out" | awk -v d=$((after - before)) -v counted="$settle" \
+    -v srv=$((srv1 - srv0)) -v pg=$((pg1 - pg0)) -v hz="$CLK_TCK" '
     BEGIN { p99 = "null" } # hey leaves out a percentile it has too few requests for
     /Requests\/sec:/ { rps = $2 }
     /50% in/ { p50 = $3 * 1000 }
@@ -111,7 +152,9 @@ phase() {
     END { if (bad > 0) { print "non-200 answers: " bad > "/dev/stderr" }
           spr = (counted > 0 && n ? sprintf("%.2f", d / n) : "null")
           if (p99 != "null") p99 = sprintf("%.2f", p99)
-          printf "%.1f %.2f %s %d %s\n", rps, p50, p99, n, spr }'
+          ms = 1000 / hz
+          printf "%.1f %.2f %s %d %s %.3f %.3f\n", rps, p50, p99, n, spr, \
+            (n ? srv * ms / n : 0), (n ? pg * ms / n : 0) }'
 }
 
 # Median of the numbers on stdin ("null" when there are none).
@@ -152,17 +195,18 @@ bench_dataset() {
   # Operation name, request body, endpoint; the timeline reads the last customer, the writes go
   # to the one before it, so no write shows up in a read.
   local -a ops=(
-    "nested_gateway $(body nested 0) $gql"
-    "nested_baseline $WORK/nested.json $floor"
-    "search $(body search 0) $gql"
-    "search_page $(body search_page 0) $gql"
-    "timeline $(body timeline "$last") $gql"
-    "log_interaction $(body log $((last - 1)) "$dept") $gql"
+    "nested_gateway $(body nested 0) $gql $gw"
+    "nested_baseline $WORK/nested.json $floor $base"
+    "search $(body search 0) $gql $gw"
+    "search_page $(body search_page 0) $gql $gw"
+    "timeline $(body timeline "$last") $gql $gw"
+    "log_interaction $(body log $((last - 1)) "$dept") $gql $gw"
   )
   for op in "${ops[@]}"; do
     set -- $op
     [ "$1" = nested_baseline ] || check_answer "$1" "$2" "$3"
   done
+  log "[$label] CPU read from /proc: gateway pid $gw ($(tr '\0' ' ' <"/proc/$gw/cmdline" | cut -c1-60)), baseline pid $base, postmaster pid $POSTMASTER; PostgreSQL pids for $db now: $(pg_pids "$db" | paste -sd' ')"
   # PostgreSQL publishes a busy session's statistics up to 10 s after it goes idle, so the
   # first round waits that out around each phase and is the one that counts statements.
   sleep "$SETTLE"
@@ -172,7 +216,7 @@ bench_dataset() {
     for op in "${ops[@]}"; do
       set -- $op
       log "[$label] round $round/$ROUNDS: $1"
-      echo "$1 $(phase "$2" "$3" "$db" "$settle")" >>"$WORK/raw.$label"
+      echo "$1 $(phase "$2" "$3" "$db" "$settle" "$4")" >>"$WORK/raw.$label"
     done
   done
   local hwm
@@ -192,23 +236,26 @@ summarise() {
   {
     printf '\n%s: %s interactions (seeded in %s s), concurrency %s, %s × %s rounds, medians\n' \
       "$label" "$interactions" "$seed_secs" "$CONCURRENCY" "$DURATION" "$ROUNDS"
-    printf '%-18s %10s %9s %9s %8s\n' operation req/s p50_ms p99_ms sql/req
+    printf '%-18s %10s %9s %9s %8s %11s %10s\n' operation req/s p50_ms p99_ms sql/req srv_cpu_ms pg_cpu_ms
   } >>"$WORK/table"
-  local spr_note="sql/req: PostgreSQL transactions per request in round 1 (one per autocommit statement; a write's transaction counts once)"
+  local spr_note="sql/req: PostgreSQL transactions per request in round 1 (one per autocommit statement; a write's transaction counts once)
+srv_cpu_ms, pg_cpu_ms: CPU (user + system) per request of the server process (the gateway; the baseline for nested_baseline) and of the PostgreSQL processes for this database (its backends and the cluster's background processes), from /proc"
   printf '{"dataset":"%s","interactions":%s,"seed_seconds":%s,"gateway_peak_rss_kb":%s,"operations":{' \
     "$label" "$interactions" "$seed_secs" "${hwm:-0}" >>"$WORK/results"
   for op in nested_gateway nested_baseline search search_page timeline log_interaction; do
-    local rps p50 p99 spr rounds
+    local rps p50 p99 spr rounds srv pg
     rps=$(awk -v o=$op '$1 == o { print $2 }' "$raw" | median)
     p50=$(awk -v o=$op '$1 == o { print $3 }' "$raw" | median)
     p99=$(awk -v o=$op '$1 == o { print $4 }' "$raw" | median)
     spr=$(awk -v o=$op '$1 == o && $6 != "null" { print $6 }' "$raw" | head -n 1)
     spr=${spr:-null}
-    rounds=$(awk -v o=$op '$1 == o { printf "%s{\"rps\":%s,\"p50_ms\":%s,\"p99_ms\":%s,\"requests\":%s,\"sql_per_request\":%s}", (n++ ? "," : ""), $2, $3, $4, $5, $6 }' "$raw")
-    printf '%-18s %10s %9s %9s %8s\n' "$op" "$rps" "$p50" "$p99" "$spr" >>"$WORK/table"
+    srv=$(awk -v o=$op '$1 == o { print $7 }' "$raw" | median)
+    pg=$(awk -v o=$op '$1 == o { print $8 }' "$raw" | median)
+    rounds=$(awk -v o=$op '$1 == o { printf "%s{\"rps\":%s,\"p50_ms\":%s,\"p99_ms\":%s,\"requests\":%s,\"sql_per_request\":%s,\"server_cpu_ms_per_request\":%s,\"pg_cpu_ms_per_request\":%s}", (n++ ? "," : ""), $2, $3, $4, $5, $6, $7, $8 }' "$raw")
+    printf '%-18s %10s %9s %9s %8s %11s %10s\n' "$op" "$rps" "$p50" "$p99" "$spr" "$srv" "$pg" >>"$WORK/table"
     [ $first = 1 ] || printf ',' >>"$WORK/results"; first=0
-    printf '"%s":{"rps":%s,"p50_ms":%s,"p99_ms":%s,"sql_per_request":%s,"rounds":[%s]}' \
-      "$op" "$rps" "$p50" "$p99" "$spr" "$rounds" >>"$WORK/results"
+    printf '"%s":{"rps":%s,"p50_ms":%s,"p99_ms":%s,"sql_per_request":%s,"server_cpu_ms_per_request":%s,"pg_cpu_ms_per_request":%s,"rounds":[%s]}' \
+      "$op" "$rps" "$p50" "$p99" "$spr" "$srv" "$pg" "$rounds" >>"$WORK/results"
   done
   local ratio throughput
   ratio=$(awk -v g="$gw_p50" -v b="$base_p50" 'BEGIN { printf "%.2f", (b > 0 ? g / b : 0) }')
@@ -223,6 +270,10 @@ summarise() {
 main() {
   mkdir -p "$WORK" "$(dirname "$OUT")"
   need_hey
+  CLK_TCK=$(getconf CLK_TCK)
+  POSTMASTER=$(postmaster_pid)
+  [ -n "$POSTMASTER" ] && [ -r "/proc/$POSTMASTER/stat" ] || {
+    log "cannot find the postmaster of $ADMIN_URL in /proc (the benchmark reads PostgreSQL's CPU there: run it on the database's machine)"; exit 1; }
   log "building (release)…"
   cargo build --release --bin crm-gateway --example baseline >&2
   for dataset in "${DATASETS[@]}"; do
