@@ -121,8 +121,10 @@ pub struct Config {
     /// Required `aud` claim, when set.
     #[arg(long, env = "JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
-    /// Clock leeway for `exp` and `nbf`, in seconds.
-    #[arg(long, env = "JWT_LEEWAY_SECS", default_value_t = 30)]
+    /// Clock leeway for `exp` and `nbf`, in seconds (at most a day: a clock that far off is a
+    /// fault to fix, and the token library's expiry arithmetic is unchecked past that).
+    #[arg(long, env = "JWT_LEEWAY_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub jwt_leeway_secs: u64,
     /// Claim holding `role` (and optionally `customer_id`) as an object, e.g.
     /// `https://example.com/claims`; top-level claims when unset.

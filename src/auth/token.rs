@@ -252,6 +252,16 @@ impl TokenVerifier {
         };
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, key, &self.validation)
             .map_err(|e| describe(e.kind()))?;
+        // RFC 7519 §4.1.1: `iss` is a string. jsonwebtoken also accepts an array holding the
+        // configured issuer among others; such a token names issuers we do not trust.
+        if self.validation.iss.is_some()
+            && !matches!(data.claims.get("iss"), Some(Value::String(_)))
+        {
+            return Err(reject_as(
+                Rejection::IssuerOrAudience,
+                "the token's issuer is not accepted",
+            ));
+        }
         self.viewer_from_claims(&data.claims)
     }
 

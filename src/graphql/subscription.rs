@@ -94,7 +94,8 @@ impl Subscription {
         let events = stream::unfold(state, move |(mut receiver, db, caller)| async move {
             loop {
                 let now = chrono::Utc::now().timestamp();
-                let left = Duration::from_secs(u64::try_from(expires_at - now).unwrap_or(0));
+                let left =
+                    Duration::from_secs(u64::try_from(expires_at.saturating_sub(now)).unwrap_or(0));
                 let event = match tokio::time::timeout(left, receiver.recv()).await {
                     Err(_) => return None, // the token expired: end the stream
                     Ok(Err(RecvError::Closed)) => return None,

@@ -308,9 +308,12 @@ impl Session {
             return Step::Close(4401, "Unauthorized".to_owned());
         }
         let caller = self.caller.get().cloned().unwrap_or_default();
-        let leeway = self.state.verifier.leeway_secs() as i64;
+        let leeway = i64::try_from(self.state.verifier.leeway_secs()).unwrap_or(i64::MAX);
         let now = chrono::Utc::now().timestamp();
-        if caller.viewer().is_some_and(|v| now > v.expires_at + leeway) {
+        if caller
+            .viewer()
+            .is_some_and(|v| now > v.expires_at.saturating_add(leeway))
+        {
             return Step::RefuseAndClose(
                 id,
                 "UNAUTHENTICATED",

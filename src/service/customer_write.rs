@@ -117,7 +117,10 @@ pub async fn create(writer: &Writer, input: NewCustomer) -> Result<customer::Mod
             input.title.as_deref(),
             120,
         )?),
-        hire_date: Set(input.hire_date),
+        hire_date: Set(input
+            .hire_date
+            .map(|d| validate::date("input.hireDate", d))
+            .transpose()?),
         version: Set(1),
         public_version: Set(1),
         created_at: Set(now),

@@ -17,9 +17,17 @@ use super::{
 };
 use crate::{Conflict, Error, Result};
 
-/// Monday of the week `date` falls in.
+/// Monday of the week `date` falls in (for stored dates; the calendar's first day for a
+/// date in its first, partial week).
 pub fn week_of(date: NaiveDate) -> NaiveDate {
-    date - Duration::days(i64::from(date.weekday().num_days_from_monday()))
+    monday_of(date).unwrap_or(NaiveDate::MIN)
+}
+
+/// Monday of the week `date` falls in, `None` before the calendar's first Monday.
+pub fn monday_of(date: NaiveDate) -> Option<NaiveDate> {
+    date.checked_sub_signed(Duration::days(i64::from(
+        date.weekday().num_days_from_monday(),
+    )))
 }
 
 async fn employee_department(db: &impl ConnectionTrait, employee: i32) -> Result<i32> {

@@ -27,7 +27,10 @@ use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, NaiveTime, Utc};
 use entity::{department, department_feedback, morale_pulse};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
-use super::pulse::week_of;
+use super::{
+    pulse::{monday_of, week_of},
+    validate,
+};
 use crate::{Error, Result};
 
 /// Fewest different people a shown figure may stand for.
@@ -63,69 +66,79 @@ pub struct Bucket {
 }
 
 impl Bucket {
-    /// The bucket of `period` named by `date`: the week containing it, or its calendar month.
-    pub fn containing(period: Period, date: NaiveDate) -> Self {
+    /// The bucket of `period` named by `date`: the week containing it, or its calendar month;
+    /// `None` past the calendar's end.
+    pub fn containing(period: Period, date: NaiveDate) -> Option<Self> {
         match period {
             Period::Week => {
-                let start = week_of(date);
-                Self {
+                let start = monday_of(date)?;
+                Some(Self {
                     period,
                     label: start,
                     start,
-                    end: start + Duration::weeks(1),
-                }
+                    end: start.checked_add_signed(Duration::weeks(1))?,
+                })
             }
             Period::Month => {
-                let first = date.with_day(1).unwrap_or(date);
-                let next = first + Months::new(1);
-                Self {
+                let first = date.with_day(1)?;
+                let next = first.checked_add_months(Months::new(1))?;
+                Some(Self {
                     period,
                     label: first,
-                    start: first_monday_from(first),
-                    end: first_monday_from(next),
-                }
+                    start: first_monday_from(first)?,
+                    end: first_monday_from(next)?,
+                })
             }
         }
     }
 
     /// The bucket after this one.
-    pub fn next(self) -> Self {
+    pub fn next(self) -> Option<Self> {
         match self.period {
             Period::Week => Self::containing(Period::Week, self.end),
-            Period::Month => Self::containing(Period::Month, self.label + Months::new(1)),
+            Period::Month => Self::containing(
+                Period::Month,
+                self.label.checked_add_months(Months::new(1))?,
+            ),
         }
     }
 
     /// Whether no answer can join it any more (it ended at least [`SETTLE`] ago).
     pub fn closed(&self, now: DateTime<Utc>) -> bool {
-        self.end.and_time(NaiveTime::MIN).and_utc() + SETTLE <= now
+        self.end
+            .and_time(NaiveTime::MIN)
+            .and_utc()
+            .checked_add_signed(SETTLE)
+            .is_some_and(|settled| settled <= now)
     }
 
     /// The weeks it is made of.
     fn weeks(&self) -> impl Iterator<Item = NaiveDate> + use<> {
         let (start, end) = (self.start, self.end);
-        (0..)
-            .map(move |i| start + Duration::weeks(i))
+        std::iter::successors(Some(start), |w| w.checked_add_signed(Duration::weeks(1)))
             .take_while(move |w| *w < end)
     }
 }
 
-fn first_monday_from(date: NaiveDate) -> NaiveDate {
+fn first_monday_from(date: NaiveDate) -> Option<NaiveDate> {
     let offset = (7 - date.weekday().num_days_from_monday()) % 7;
-    date + Duration::days(i64::from(offset))
+    date.checked_add_signed(Duration::days(i64::from(offset)))
 }
 
-/// `count` consecutive buckets of `period`, the first one named by `from`.
+/// `count` consecutive buckets of `period`, the first one named by `from` (a date in
+/// [`validate::YEARS`], so that every bucket's arithmetic stays in the calendar).
 pub fn buckets(period: Period, from: NaiveDate, count: i32) -> Result<Vec<Bucket>> {
     let count = u32::try_from(count)
         .ok()
         .filter(|c| (1..=MAX_BUCKETS).contains(c))
         .ok_or_else(|| Error::bad_input("count", format!("must be between 1 and {MAX_BUCKETS}")))?;
-    let mut bucket = Bucket::containing(period, from);
+    let from = validate::date("from", from)?;
+    let out_of_range = || Error::bad_input("from", "the buckets would leave the calendar");
+    let mut bucket = Bucket::containing(period, from).ok_or_else(out_of_range)?;
     let mut all = Vec::with_capacity(count as usize);
     for _ in 0..count {
         all.push(bucket);
-        bucket = bucket.next();
+        bucket = bucket.next().ok_or_else(out_of_range)?;
     }
     Ok(all)
 }
@@ -347,14 +360,14 @@ mod tests {
 
     #[test]
     fn every_week_lies_in_exactly_one_month() {
-        let march = Bucket::containing(Period::Month, d(2026, 3, 17));
+        let march = Bucket::containing(Period::Month, d(2026, 3, 17)).unwrap();
         assert_eq!(
             (march.label, march.start, march.end),
             (d(2026, 3, 1), d(2026, 3, 2), d(2026, 4, 6))
         );
-        let april = march.next();
+        let april = march.next().unwrap();
         assert_eq!((april.start, april.end), (d(2026, 4, 6), d(2026, 5, 4)));
-        let week = Bucket::containing(Period::Week, d(2026, 4, 1));
+        let week = Bucket::containing(Period::Week, d(2026, 4, 1)).unwrap();
         assert_eq!((week.start, week.end), (d(2026, 3, 30), d(2026, 4, 6)));
         assert!(march.weeks().any(|w| w == week.start));
     }
@@ -391,7 +404,7 @@ mod tests {
 
     #[test]
     fn a_month_is_withheld_when_its_withheld_weeks_would_show_through() {
-        let month = Bucket::containing(Period::Month, d(2026, 3, 1));
+        let month = Bucket::containing(Period::Month, d(2026, 3, 1)).unwrap();
         let weeks: Vec<NaiveDate> = month.weeks().collect();
         let mut answers = Vec::new();
         for (i, score) in [4, 3, 2, 4].into_iter().enumerate() {

@@ -18,6 +18,8 @@ pub struct Range {
 impl Range {
     /// Validates that the range is non-empty and at most ten years long.
     pub fn new(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Self> {
+        let from = super::validate::instant("range.from", from)?;
+        let to = super::validate::instant("range.to", to)?;
         if to <= from {
             return Err(Error::bad_input("range.to", "must be after range.from"));
         }
@@ -27,11 +29,15 @@ impl Range {
         Ok(Self { from, to })
     }
 
-    /// The period of the same length that follows this one.
+    /// The period of the same length that follows this one (ending at chrono's last instant
+    /// at the latest; [`Range::new`] keeps inputs far from it).
     pub fn next(self) -> Self {
         Self {
             from: self.to,
-            to: self.to + (self.to - self.from),
+            to: self
+                .to
+                .checked_add_signed(self.to - self.from)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
         }
     }
 }
@@ -68,7 +74,9 @@ pub fn month_index(backend: DbBackend, ts: &str) -> String {
 /// The first instant of the month `months` after the month holding the instant just before
 /// `end` (so `month_start(1 Oct, 1)` is 1 Oct, the start of the month after September).
 pub fn month_start(end: DateTime<Utc>, months: u32) -> DateTime<Utc> {
-    let last = end - chrono::Duration::nanoseconds(1);
+    let last = end
+        .checked_sub_signed(chrono::Duration::nanoseconds(1))
+        .unwrap_or(end);
     let first = last
         .date_naive()
         .with_day(1)

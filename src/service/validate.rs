@@ -69,6 +69,32 @@ pub fn within(field: &str, value: i32, min: i32, max: i32) -> Result<i32> {
     }
 }
 
+/// The calendar years every date and instant input must fall in. The scalars accept
+/// anything chrono can represent (±262,000 years), where a week or a month more overflows;
+/// bounding inputs here keeps every later step of calendar arithmetic in range.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// A day within [`YEARS`].
+pub fn date(field: &str, value: chrono::NaiveDate) -> Result<chrono::NaiveDate> {
+    use chrono::Datelike;
+    if YEARS.contains(&value.year()) {
+        Ok(value)
+    } else {
+        Err(Error::bad_input(
+            field,
+            "must be a date in the years 1 to 9999",
+        ))
+    }
+}
+
+/// An instant within [`YEARS`] (UTC).
+pub fn instant(
+    field: &str,
+    value: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>> {
+    date(field, value.date_naive()).map(|_| value)
+}
+
 /// A money amount in currency units, as cents.
 pub fn money(field: &str, value: f64) -> Result<i64> {
     if !value.is_finite() || !(0.0..=1e12).contains(&value) {

@@ -157,6 +157,13 @@ both_backends! {
         let mut wrong_aud = good.clone();
         wrong_aud["aud"] = json!("someone-else");
         assert_rejected(&app, &hs256(wrong_aud, SECRET), "audience").await;
+        // RFC 7519: `iss` is a string; an array naming the trusted issuer among others is not.
+        let mut listed_iss = good.clone();
+        listed_iss["iss"] = json!(["https://evil.example", "https://id.example"]);
+        assert_rejected(&app, &hs256(listed_iss, SECRET), "issuer").await;
+        let mut only_listed = good.clone();
+        only_listed["iss"] = json!(["https://id.example"]);
+        assert_rejected(&app, &hs256(only_listed, SECRET), "issuer").await;
         let mut no_aud = good;
         no_aud.as_object_mut().unwrap().remove("aud");
         assert_rejected(&app, &hs256(no_aud, SECRET), "audience").await;

@@ -14,6 +14,7 @@ mod harness;
 mod hostile;
 mod http;
 mod identity;
+mod input_edges;
 mod internal_changes;
 mod live;
 mod metrics;

@@ -45,6 +45,24 @@ both_backends! {
         assert_eq!(closed["code"], 4403, "{closed}");
     }
 
+    async fn expiry_at_the_end_of_time_does_not_overflow_the_sockets_check(backend) {
+        // exp = i64::MAX: exp + leeway wraps (or panics in debug) unless the check saturates.
+        let app = TestApp::seeded_with(backend, |c| c.jwt_leeway_secs = 60).await;
+        let addr = app.serve().await;
+        let claims = json!({"sub": app.ids().client.to_string(), "role": "client", "exp": i64::MAX});
+        let token = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap();
+        let (mut ws, ack) = connect(addr, Some(&token)).await;
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        send(&mut ws, subscribe("q1", QUERY)).await;
+        let answer = next(&mut ws).await;
+        assert_eq!(answer["payload"]["data"]["viewer"]["customerId"], app.ids().client.to_string(), "{answer}");
+    }
+
     async fn a_socket_without_connection_init_is_closed_4408(backend) {
         let app = TestApp::seeded_with(backend, |c| c.ops.ws_init_timeout_secs = 1).await;
         let addr = app.serve().await;
