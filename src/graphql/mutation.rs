@@ -34,7 +34,11 @@ impl Mutation {
         input: OpenInteractionInput,
     ) -> Result<Interaction> {
         let rule = policy::open_interaction_rule(caller(ctx))?;
-        let department_id = parse_id("input.departmentId", &input.department_id)?;
+        let department_id = parse_id(
+            NodeKind::Department,
+            "input.departmentId",
+            &input.department_id,
+        )?;
         let row = interaction_write::log_or_open(
             writer(ctx)?,
             NewInteraction {
@@ -68,7 +72,7 @@ impl Mutation {
         let scope = policy::owner_scope(caller(ctx)).ok_or(Error::NotFound {
             what: "interaction",
         })?;
-        let id = parse_id("interactionId", &interaction_id)?;
+        let id = parse_id(NodeKind::Interaction, "interactionId", &interaction_id)?;
         let (row, customer_id) = interaction_write::add_message(
             writer(ctx)?,
             scope,
@@ -90,7 +94,7 @@ impl Mutation {
         nps: Option<i32>,
     ) -> Result<Interaction> {
         let scope = policy::rating_scope(caller(ctx))?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeKind::Interaction, "id", &id)?;
         let row = interaction_write::rate(writer(ctx)?, scope, id, satisfaction, nps).await?;
         Ok(Interaction(row))
     }
@@ -141,7 +145,7 @@ impl Mutation {
         input: UpdateCustomerInput,
     ) -> Result<Customer> {
         policy::require_internal(caller(ctx))?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeKind::Customer, "id", &id)?;
         let row =
             customer_write::update(writer(ctx)?, id, expected_version, input.into_patch()?).await?;
         Ok(Customer(row))
@@ -155,18 +159,28 @@ impl Mutation {
         input: LogInteractionInput,
     ) -> Result<Interaction> {
         let viewer = policy::require_internal(caller(ctx))?;
-        let id = |field: &str, id: Option<ID>| id.map(|id| parse_id(field, &id)).transpose();
+        let id = |kind: NodeKind, field: &str, id: Option<ID>| {
+            id.map(|id| parse_id(kind, field, &id)).transpose()
+        };
         let new = NewInteraction {
-            customer_id: parse_id("input.customerId", &input.customer_id)?,
-            department_id: parse_id("input.departmentId", &input.department_id)?,
-            handler_id: id("input.handlerId", input.handler_id)?,
+            customer_id: parse_id(NodeKind::Customer, "input.customerId", &input.customer_id)?,
+            department_id: parse_id(
+                NodeKind::Department,
+                "input.departmentId",
+                &input.department_id,
+            )?,
+            handler_id: id(NodeKind::Customer, "input.handlerId", input.handler_id)?,
             channel: input.channel.into(),
             kind: input.kind.into(),
             subject: input.subject,
             summary: input.summary,
             internal_note: input.internal_note,
             sla_due_at: input.sla_due_at,
-            related_to_id: id("input.relatedToId", input.related_to_id)?,
+            related_to_id: id(
+                NodeKind::Interaction,
+                "input.relatedToId",
+                input.related_to_id,
+            )?,
         };
         Ok(Interaction(
             interaction_write::log_or_open(writer(ctx)?, new, Opener::Employee(viewer.customer_id))
@@ -183,7 +197,7 @@ impl Mutation {
         body: String,
     ) -> Result<InteractionMessage> {
         let viewer = policy::require_internal(caller(ctx))?;
-        let id = parse_id("interactionId", &interaction_id)?;
+        let id = parse_id(NodeKind::Interaction, "interactionId", &interaction_id)?;
         let scope = policy::owner_scope(caller(ctx)).ok_or(Error::NotFound {
             what: "interaction",
         })?;
@@ -209,7 +223,7 @@ impl Mutation {
         handler_id: ID,
     ) -> Result<Interaction> {
         policy::require_internal(caller(ctx))?;
-        let handler = parse_id("handlerId", &handler_id)?;
+        let handler = parse_id(NodeKind::Customer, "handlerId", &handler_id)?;
         transition(ctx, id, expected_version, Transition::Assign(handler)).await
     }
 
@@ -273,7 +287,7 @@ impl Mutation {
         expected_version: i32,
     ) -> Result<Customer> {
         let manager = policy::require_manager(caller(ctx))?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeKind::Customer, "id", &id)?;
         let erased =
             privacy::erase(writer(ctx)?, manager.customer_id, id, expected_version).await?;
         Ok(Customer(erased.customer))
@@ -289,7 +303,7 @@ impl Mutation {
         input: DepartmentFields,
     ) -> Result<Department> {
         policy::require_manager(caller(ctx))?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeKind::Department, "id", &id)?;
         Ok(Department::from(
             org_write::update_department(writer(ctx)?, id, expected_version, input.into_input()?)
                 .await?,
@@ -319,7 +333,7 @@ impl Mutation {
         input: ServiceAgreementInput,
     ) -> Result<ServiceAgreement> {
         policy::require_manager(caller(ctx))?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeKind::ServiceAgreement, "id", &id)?;
         Ok(ServiceAgreement(
             org_write::update_agreement(writer(ctx)?, id, expected_version, input.into_input()?)
                 .await?,
@@ -335,7 +349,7 @@ impl Mutation {
         expected_version: i32,
     ) -> Result<bool> {
         policy::require_manager(caller(ctx))?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeKind::ServiceAgreement, "id", &id)?;
         org_write::delete_agreement(writer(ctx)?, id, expected_version).await?;
         Ok(true)
     }
@@ -363,7 +377,7 @@ impl Mutation {
         comment: Option<String>,
     ) -> Result<bool> {
         let viewer = policy::require_internal(caller(ctx))?;
-        let to = parse_id("toDepartmentId", &to_department_id)?;
+        let to = parse_id(NodeKind::Department, "toDepartmentId", &to_department_id)?;
         pulse::give_feedback(
             writer(ctx)?,
             viewer.customer_id,
@@ -385,8 +399,8 @@ impl Mutation {
         related_to_id: ID,
     ) -> Result<Interaction> {
         policy::require_internal(caller(ctx))?;
-        let id = parse_id("id", &id)?;
-        let related = parse_id("relatedToId", &related_to_id)?;
+        let id = parse_id(NodeKind::Interaction, "id", &id)?;
+        let related = parse_id(NodeKind::Interaction, "relatedToId", &related_to_id)?;
         let row = interaction_write::link(writer(ctx)?, id, expected_version, related).await?;
         Ok(Interaction(row))
     }
@@ -398,7 +412,7 @@ async fn transition(
     expected_version: i32,
     change: Transition,
 ) -> Result<Interaction> {
-    let id = parse_id("id", &id)?;
+    let id = parse_id(NodeKind::Interaction, "id", &id)?;
     let row = interaction_write::transition(writer(ctx)?, id, expected_version, change).await?;
     Ok(Interaction(row))
 }

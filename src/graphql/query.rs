@@ -75,6 +75,20 @@ impl Query {
         ))
     }
 
+    /// The object a global id names, for Relay's refetch; null when it names nothing the
+    /// caller may see: a missing record, someone else's, a type hidden from the caller or a
+    /// string that is no global id are all the same null.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<NodeAnswer>> {
+        Ok(find_node(ctx, &id).await?.map(NodeAnswer))
+    }
+
+    /// The objects global ids name, in order, each null where `node` would be; at most 100.
+    #[graphql(complexity = "nodes_cost(ids.len(), child_complexity)")]
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<NodeAnswer>>> {
+        let found = find_nodes(ctx, &ids).await?;
+        Ok(found.into_iter().map(|node| node.map(NodeAnswer)).collect())
+    }
+
     /// Customers the caller may see (a client: only itself).
     #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "super::cost(first, last, child_complexity)")]
@@ -101,7 +115,7 @@ impl Query {
     /// One customer; null when it does not exist or is not the caller's to see.
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
         let scope = signed_in(policy::owner_scope(caller(ctx)))?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeKind::Customer, "id", &id)?;
         Ok(service::customer::get(db(ctx)?, scope, id)
             .await?
             .map(Customer))
@@ -126,7 +140,7 @@ impl Query {
     /// One department; null when it does not exist or is not the caller's to see.
     async fn department(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Department>> {
         let scope = signed_in(policy::department_scope(caller(ctx)))?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeKind::Department, "id", &id)?;
         Ok(service::department::get(db(ctx)?, scope, id)
             .await?
             .map(Department::from))
@@ -158,7 +172,7 @@ impl Query {
     /// One interaction; null when it does not exist or is not the caller's to see.
     async fn interaction(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Interaction>> {
         let scope = signed_in(policy::owner_scope(caller(ctx)))?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeKind::Interaction, "id", &id)?;
         Ok(service::interaction::get(db(ctx)?, scope, id)
             .await?
             .map(Interaction))
@@ -177,7 +191,7 @@ impl Query {
     ) -> Result<Conn<Purchase>> {
         let scope = signed_in(policy::owner_scope(caller(ctx)))?;
         let customer_id = customer_id
-            .map(|id| parse_id("customerId", &id))
+            .map(|id| parse_id(NodeKind::Customer, "customerId", &id))
             .transpose()?;
         let page = service::purchase::list(
             db(ctx)?,
@@ -212,7 +226,7 @@ impl Query {
     /// One product; null when it does not exist or is not the caller's to see.
     async fn product(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>> {
         let scope = policy::product_scope(caller(ctx));
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeKind::Product, "id", &id)?;
         Ok(service::product::get(db(ctx)?, scope, id)
             .await?
             .map(Product))
@@ -233,7 +247,7 @@ impl Query {
         let filter = filter.unwrap_or_default();
         let department_id = filter
             .department_id
-            .map(|id| parse_id("filter.departmentId", &id))
+            .map(|id| parse_id(NodeKind::Department, "filter.departmentId", &id))
             .transpose()?;
         let audience = filter.audience.map(Into::into);
         let page = page(first, after, last, before)?;
@@ -248,7 +262,7 @@ impl Query {
         id: ID,
     ) -> Result<Option<KnowledgeArticle>> {
         let scope = policy::article_scope(caller(ctx));
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeKind::KnowledgeArticle, "id", &id)?;
         Ok(service::knowledge::get(db(ctx)?, scope, id)
             .await?
             .map(KnowledgeArticle))
@@ -288,7 +302,7 @@ impl Query {
     ) -> Result<Conn<AccessAuditEntry>> {
         signed_in(policy::audit_scope(caller(ctx)))?;
         let customer_id = customer_id
-            .map(|id| parse_id("customerId", &id))
+            .map(|id| parse_id(NodeKind::Customer, "customerId", &id))
             .transpose()?;
         let page =
             service::audit::list(db(ctx)?, customer_id, page(first, after, last, before)?).await?;
@@ -363,7 +377,7 @@ impl Query {
     ) -> Result<ServiceChain> {
         policy::require_manager(caller(ctx))?;
         let scope = signed_in(policy::department_scope(caller(ctx)))?;
-        let id = parse_id("departmentId", &department_id)?;
+        let id = parse_id(NodeKind::Department, "departmentId", &department_id)?;
         let db = db(ctx)?;
         let links = service::service_level::chain(db, id, range.resolve()?).await?;
         let department = service::department::get(db, scope, id)

@@ -6,8 +6,12 @@
 //! operation selects them (the spec's CollectFields: fields, then fragments in place, `@skip`
 //! and `@include` applied, repeated keys merged at their first place).
 //!
-//! The schema has no interfaces or unions, so every fragment on an object applies to it: a
-//! fragment's type condition can only be the object's own type.
+//! The pass reads no types, so it treats every fragment as applying. That holds wherever the
+//! field's type is an object (a fragment's condition can only be that type). The one abstract
+//! type is the `Node` interface, answered only by the root fields [`ABSTRACT_ROOT_FIELDS`]:
+//! there `... on Customer` and `... on Product` may both be selected and only one applies, so
+//! the object itself is left in the order [`NodeAnswer`](super::types::NodeAnswer) gave it
+//! (which knows the object's type), and only the fields below it are walked.
 
 use std::collections::HashSet;
 
@@ -37,9 +41,13 @@ pub fn reorder(
             document,
             variables,
         };
-        walk.value(data, &[&op.node.selection_set.node]);
+        walk.root(data, &op.node.selection_set.node);
     }
 }
+
+/// Root fields whose type is abstract (an interface): their objects come in order from
+/// [`NodeAnswer`](super::types::NodeAnswer), which knows each object's type.
+pub const ABSTRACT_ROOT_FIELDS: [&str; 2] = ["node", "nodes"];
 
 /// A response key with the selection sets of every field answering under it.
 type Key<'a> = (&'a Name, Vec<&'a SelectionSet>);
@@ -50,6 +58,67 @@ struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
+    /// Orders the root object: as any other, but below the abstract root fields only what
+    /// their objects' fields hold.
+    fn root(&self, data: &mut ConstValue, set: &'a SelectionSet) {
+        let ConstValue::Object(map) = data else {
+            return;
+        };
+        let keys = self.keys(&[set]);
+        let abstract_keys = self.abstract_keys(set);
+        self.sort(map, &keys);
+        for (key, child) in map.iter_mut() {
+            let Some((_, sets)) = keys.iter().find(|(k, _)| *k == key) else {
+                continue;
+            };
+            if !abstract_keys.contains(&key) {
+                self.value(child, sets);
+                continue;
+            }
+            let objects = match child {
+                ConstValue::List(items) => items.iter_mut().collect(),
+                other => vec![other],
+            };
+            let inner = self.keys(sets);
+            for object in objects {
+                if let ConstValue::Object(fields) = object {
+                    self.children(fields, &inner);
+                }
+            }
+        }
+    }
+
+    /// The response keys of `set` (fragments included) that select an abstract root field.
+    fn abstract_keys(&self, set: &'a SelectionSet) -> Vec<&'a Name> {
+        let mut out = Vec::new();
+        let mut stack = vec![set];
+        let mut spread = HashSet::new();
+        while let Some(set) = stack.pop() {
+            for selection in &set.items {
+                match &selection.node {
+                    Selection::Field(field) => {
+                        let name = field.node.name.node.as_str();
+                        if ABSTRACT_ROOT_FIELDS.contains(&name) {
+                            out.push(&field.node.response_key().node);
+                        }
+                    }
+                    Selection::InlineFragment(inline) => {
+                        stack.push(&inline.node.selection_set.node)
+                    }
+                    Selection::FragmentSpread(fragment) => {
+                        let name = fragment.node.fragment_name.node.as_str();
+                        if spread.insert(name)
+                            && let Some(definition) = self.document.fragments.get(name)
+                        {
+                            stack.push(&definition.node.selection_set.node);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Orders `value`, selected by the (merged) selection sets `sets`.
     fn value(&self, value: &mut ConstValue, sets: &[&'a SelectionSet]) {
         match value {
@@ -70,12 +139,26 @@ impl<'a> Walk<'a> {
 
     /// Puts `map`'s keys in the order of `keys`, then orders each child.
     fn object(&self, map: &mut IndexMap<Name, ConstValue>, keys: &[Key<'a>]) {
-        let position = |key: &Name| keys.iter().position(|(k, _)| *k == key);
-        let place = |key: &Name| position(key).unwrap_or(usize::MAX);
+        self.sort(map, keys);
+        self.children(map, keys);
+    }
+
+    /// Puts `map`'s keys in the order of `keys`.
+    fn sort(&self, map: &mut IndexMap<Name, ConstValue>, keys: &[Key<'a>]) {
+        let place = |key: &Name| {
+            keys.iter()
+                .position(|(k, _)| *k == key)
+                .unwrap_or(usize::MAX)
+        };
         // Most objects come in order already (see `types::InOrder`): sorting would only allocate.
         if !map.keys().map(place).is_sorted() {
             map.sort_by_cached_key(|key, _| place(key));
         }
+    }
+
+    /// Orders each child of `map` by the selection sets `keys` hold for it.
+    fn children(&self, map: &mut IndexMap<Name, ConstValue>, keys: &[Key<'a>]) {
+        let position = |key: &Name| keys.iter().position(|(k, _)| *k == key);
         for (key, child) in map.iter_mut() {
             if let Some(index) = position(key)
                 && !keys[index].1.is_empty()
@@ -189,6 +272,21 @@ mod tests {
         assert_eq!(
             reordered(query, serde_json::json!({}), answer),
             r#"{"a":{"y":3,"x":2},"b":1}"#
+        );
+    }
+
+    #[test]
+    fn an_object_under_node_keeps_its_own_order_and_its_children_are_ordered() {
+        // Merged across both fragments the order would be `x, y`; the object is a B.
+        let query = "{ n: node(id: 1) { ... on A { x y } ... on B { y x { b a } } } c { b a } }";
+        // Built as a value: a `serde_json::Value` would sort the keys before the pass.
+        let mut data =
+            async_graphql::value!({"c": {"a": 1, "b": 2}, "n": {"y": 1, "x": {"a": 3, "b": 4}}});
+        let document = async_graphql::parser::parse_query(query).expect("query parses");
+        reorder(&mut data, &document, None, &Variables::default());
+        assert_eq!(
+            serde_json::to_string(&data).expect("json"),
+            r#"{"n":{"y":1,"x":{"b":4,"a":3}},"c":{"b":2,"a":1}}"#
         );
     }
 }

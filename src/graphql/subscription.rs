@@ -10,7 +10,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::{
     context::{caller, db, signed_in},
-    types::{Interaction, parse_id},
+    types::{Interaction, NodeKind, parse_id},
 };
 use crate::{
     Error, Result,
@@ -79,10 +79,10 @@ impl Subscription {
         let caller: Caller = caller(ctx).clone();
         let scope = signed_in(policy::owner_scope(&caller))?;
         let department_id = department_id
-            .map(|id| parse_id("departmentId", &id))
+            .map(|id| parse_id(NodeKind::Department, "departmentId", &id))
             .transpose()?;
         let customer_id = customer_id
-            .map(|id| parse_id("customerId", &id))
+            .map(|id| parse_id(NodeKind::Customer, "customerId", &id))
             .transpose()?;
         let db = db(ctx)?.clone();
         let receiver = ctx

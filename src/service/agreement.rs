@@ -5,7 +5,7 @@ use entity::service_agreement as agreement;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use super::page::{self, Page, PageRequest};
-use crate::Result;
+use crate::{Result, policy::Permit};
 
 /// A page of all agreements.
 pub async fn list(db: &DatabaseConnection, page: PageRequest) -> Result<Page<agreement::Model>> {
@@ -16,6 +16,15 @@ pub async fn list(db: &DatabaseConnection, page: PageRequest) -> Result<Page<agr
         page,
     )
     .await
+}
+
+/// One agreement, if it exists; `Permit` is the policy's yes to the whole kind.
+pub async fn get(
+    db: &DatabaseConnection,
+    _permit: Permit,
+    id: i32,
+) -> Result<Option<agreement::Model>> {
+    Ok(agreement::Entity::find_by_id(id).one(db).await?)
 }
 
 /// Agreements where any of `department_ids` is the provider or the consumer.

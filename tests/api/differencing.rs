@@ -215,11 +215,7 @@ async fn ask_everything(
                 months.insert((start, end));
             }
             for figure in bucket["departments"].as_array().unwrap() {
-                let id: i32 = figure["department"]["id"]
-                    .as_str()
-                    .unwrap()
-                    .parse()
-                    .unwrap();
+                let id = row(&figure["department"]["id"]) as i32;
                 let value = (figure["suppressed"] == Value::Bool(false)).then(|| {
                     (
                         figure["answers"].as_i64().unwrap(),

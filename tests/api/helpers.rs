@@ -24,6 +24,9 @@ use tower::ServiceExt;
 
 use crate::databases::TestDatabase;
 
+/// The kinds of global id, for [`gid`].
+pub use crm_gateway::graphql::types::NodeKind;
+
 /// The shared secret every test app accepts.
 pub const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-keys";
 
@@ -327,4 +330,17 @@ pub fn without_request_ids(mut body: Value) -> Value {
         }
     }
     body
+}
+
+/// The global id of row `id` of `kind`, as the schema's `id` fields answer it.
+pub fn gid(kind: crm_gateway::graphql::types::NodeKind, id: i32) -> String {
+    crm_gateway::graphql::types::global_id(kind, id).0
+}
+
+/// The row number the global id `id` (a JSON string) names.
+pub fn row(id: &Value) -> i64 {
+    let id = id.as_str().expect("an id");
+    crm_gateway::graphql::types::decode_id(id)
+        .map(|(_, n)| i64::from(n))
+        .expect("a global id")
 }

@@ -98,7 +98,7 @@ both_backends! {
         let payload = &event["payload"]["data"]["interactionChanged"];
         assert_eq!(payload["change"], "OPENED");
         assert_eq!(payload["interaction"]["subject"], "Mine");
-        assert_eq!(payload["interaction"]["customer"]["id"], app.ids().client.to_string());
+        assert_eq!(payload["interaction"]["customer"]["id"], gid(NodeKind::Customer, app.ids().client));
 
         // An internal note makes no event for the client; the public reply after it does.
         app.data(&format!(r#"mutation {{ addInternalNote(interactionId: "{id}", body: "VIP") {{ id }} }}"#), Some(&app.employee())).await;

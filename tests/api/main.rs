@@ -19,6 +19,7 @@ mod internal_changes;
 mod live;
 mod metrics;
 mod nested;
+mod node;
 mod ops_documents;
 mod ops_limits;
 mod ops_observe;

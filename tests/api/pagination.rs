@@ -23,10 +23,7 @@ async fn walk(app: &TestApp, token: &str, forward: bool) -> (Vec<i64>, i64) {
             .await;
         let conn = &data["customers"];
         total = conn["totalCount"].as_i64().unwrap();
-        let mut ids: Vec<i64> = nodes(conn)
-            .iter()
-            .map(|n| n["id"].as_str().unwrap().parse().unwrap())
-            .collect();
+        let mut ids: Vec<i64> = nodes(conn).iter().map(|n| row(&n["id"])).collect();
         assert!(
             ids.windows(2).all(|w| w[0] < w[1]),
             "ascending within a page"

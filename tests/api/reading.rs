@@ -6,10 +6,7 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 fn ids(conn: &Value) -> Vec<i64> {
-    nodes(conn)
-        .iter()
-        .map(|n| n["id"].as_str().unwrap().parse().unwrap())
-        .collect()
+    nodes(conn).iter().map(|n| row(&n["id"])).collect()
 }
 
 both_backends! {

@@ -8,7 +8,7 @@ use crate::helpers::*;
 both_backends! {
     async fn client_lists_contain_only_its_own_rows(backend) {
         let app = TestApp::seeded(backend).await;
-        let me = app.ids().client.to_string();
+        let me = gid(NodeKind::Customer, app.ids().client);
         let data = app.data(
             "{ customers(first: 100) { totalCount edges { node { id } } }
                interactions(first: 100) { totalCount edges { node { id customer { id } } } }
@@ -38,7 +38,7 @@ both_backends! {
             .await;
         let foreign = nodes(&all["interactions"])
             .into_iter()
-            .find(|i| i["customer"]["id"] != app.ids().client.to_string().as_str())
+            .find(|i| i["customer"]["id"] != gid(NodeKind::Customer, app.ids().client).as_str())
             .unwrap();
         let id = foreign["id"].as_str().unwrap().to_owned();
         let theirs = app.gql(&format!("{{ interaction(id: \"{id}\") {{ id }} }}"), Some(&client)).await;
@@ -51,7 +51,7 @@ both_backends! {
 
     async fn nested_paths_stay_inside_the_clients_scope(backend) {
         let app = TestApp::seeded(backend).await;
-        let me = app.ids().client.to_string();
+        let me = gid(NodeKind::Customer, app.ids().client);
         let data = app.data(
             "{ viewer { customer { interactions(first: 50) { nodes { customer { id } department { name servesExternal } } } purchases { nodes { customer { id } product { name } } } } } }",
             Some(&app.client()),

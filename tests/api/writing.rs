@@ -21,7 +21,7 @@ both_backends! {
         assert!(body.get("errors").is_none(), "{body}");
         let opened = &body["data"]["openInteraction"];
         assert_eq!(opened["status"], "OPEN");
-        assert_eq!(opened["customer"]["id"], app.ids().client.to_string());
+        assert_eq!(opened["customer"]["id"], gid(NodeKind::Customer, app.ids().client));
         assert_eq!(opened["department"]["name"], "Customer Care");
 
         let it = department_id(&app, "IT Support").await;

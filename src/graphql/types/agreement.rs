@@ -12,9 +12,10 @@ pub struct ServiceAgreement(pub agreement::Model);
 
 #[Object(visible = "crate::policy::visible::internal")]
 impl ServiceAgreement {
-    /// Stable identifier.
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    /// Stable global id (Relay's `Node`): opaque, unique across types. Arguments that take
+    /// this type's id accept it or the plain row number.
+    pub async fn id(&self) -> ID {
+        super::global_id(super::NodeKind::ServiceAgreement, self.0.id)
     }
     /// The service promised, e.g. "Laptop repair".
     async fn service(&self) -> &str {

@@ -12,9 +12,10 @@ pub struct KnowledgeArticle(pub article::Model);
 
 #[Object]
 impl KnowledgeArticle {
-    /// Stable identifier.
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    /// Stable global id (Relay's `Node`): opaque, unique across types. Arguments that take
+    /// this type's id accept it or the plain row number.
+    pub async fn id(&self) -> ID {
+        super::global_id(super::NodeKind::KnowledgeArticle, self.0.id)
     }
     /// Title.
     async fn title(&self) -> &str {

@@ -19,9 +19,10 @@ pub struct Customer(pub customer::Model);
 
 #[Object]
 impl Customer {
-    /// Stable identifier.
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    /// Stable global id (Relay's `Node`): opaque, unique across types. Arguments that take
+    /// this type's id accept it or the plain row number.
+    pub async fn id(&self) -> ID {
+        super::global_id(super::NodeKind::Customer, self.0.id)
     }
     /// Internal or external.
     async fn kind(&self) -> CustomerKind {

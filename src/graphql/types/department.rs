@@ -49,9 +49,10 @@ impl Department {
 
 #[Object]
 impl Department {
-    /// Stable identifier.
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    /// Stable global id (Relay's `Node`): opaque, unique across types. Arguments that take
+    /// this type's id accept it or the plain row number.
+    pub async fn id(&self) -> ID {
+        super::global_id(super::NodeKind::Department, self.0.id)
     }
     /// Name, e.g. "IT Support".
     async fn name(&self) -> &str {

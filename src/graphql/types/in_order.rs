@@ -24,8 +24,8 @@ use async_graphql::{
 use futures_util::future::join_all;
 
 /// The GraphQL object `T`, resolved as the module docs describe. It is the same schema type as
-/// `T`: same name, same fields, same registration. `T` is an object type: an interface or a
-/// union collects its fields differently, and the schema has neither.
+/// `T`: same name, same fields, same registration. `T` is an object type: the `Node` interface
+/// resolves its objects with [`resolve`] through `types::NodeAnswer`, by their own types.
 pub struct InOrder<T>(pub T);
 
 impl<T: ContainerType> OutputType for InOrder<T> {
@@ -60,7 +60,10 @@ impl<T: ContainerType> OutputType for InOrder<T> {
 }
 
 /// Resolves `root`'s selected fields side by side and answers them in selection order.
-async fn resolve<T: ContainerType>(ctx: &ContextSelectionSet<'_>, root: &T) -> ServerResult<Value> {
+pub(crate) async fn resolve<T: ContainerType>(
+    ctx: &ContextSelectionSet<'_>,
+    root: &T,
+) -> ServerResult<Value> {
     // Extensions and custom directives wrap each field's future; only async-graphql's own
     // executor knows how, so schemas with them take it. The only extension the gateway installs
     // is the `otel` feature's tracing (`graphql::build_schema`).

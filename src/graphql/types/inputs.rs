@@ -5,8 +5,8 @@ use async_graphql::{Enum, ID, InputObject};
 use chrono::{DateTime, Utc};
 
 use super::{
-    Audience, Channel, CustomerKind, CustomerStatus, InteractionKind, InteractionStatus, Segment,
-    parse_id,
+    Audience, Channel, CustomerKind, CustomerStatus, InteractionKind, InteractionStatus, NodeKind,
+    Segment, parse_id,
 };
 use crate::{
     Error, Result,
@@ -183,12 +183,18 @@ impl InteractionFilter {
                 return Err(Error::bad_input(field, "must be between 1 and 5"));
             }
         }
-        let id = |field: &str, id: Option<ID>| id.map(|id| parse_id(field, &id)).transpose();
+        let id = |kind: NodeKind, field: &str, id: Option<ID>| {
+            id.map(|id| parse_id(kind, field, &id)).transpose()
+        };
         let list = |v: Option<Vec<_>>| v.unwrap_or_default().into_iter().map(Into::into).collect();
         Ok(InteractionQuery {
-            customer_id: id("filter.customerId", self.customer_id)?,
-            department_id: id("filter.departmentId", self.department_id)?,
-            handler_id: id("filter.handlerId", self.handler_id)?,
+            customer_id: id(NodeKind::Customer, "filter.customerId", self.customer_id)?,
+            department_id: id(
+                NodeKind::Department,
+                "filter.departmentId",
+                self.department_id,
+            )?,
+            handler_id: id(NodeKind::Customer, "filter.handlerId", self.handler_id)?,
             channels: self
                 .channels
                 .unwrap_or_default()

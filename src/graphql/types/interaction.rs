@@ -15,9 +15,10 @@ pub struct Interaction(pub interaction::Model);
 
 #[Object]
 impl Interaction {
-    /// Stable identifier.
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    /// Stable global id (Relay's `Node`): opaque, unique across types. Arguments that take
+    /// this type's id accept it or the plain row number.
+    pub async fn id(&self) -> ID {
+        super::global_id(super::NodeKind::Interaction, self.0.id)
     }
     /// How it reached the company.
     async fn channel(&self) -> Channel {

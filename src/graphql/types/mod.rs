@@ -16,6 +16,7 @@ mod interaction;
 mod message;
 mod metrics;
 mod mutation_inputs;
+mod node;
 mod product;
 mod purchase;
 mod timeline;
@@ -34,13 +35,16 @@ pub use interaction::Interaction;
 pub use message::InteractionMessage;
 pub use metrics::*;
 pub use mutation_inputs::*;
+pub(crate) use node::parse_id;
+pub use node::{
+    MAX_NODES, Node, NodeAnswer, NodeKind, decode as decode_id, find as find_node,
+    find_all as find_nodes, global_id, nodes_cost,
+};
 pub use product::Product;
 pub use purchase::Purchase;
 pub use timeline::{TimelineEntry, TimelineKind};
 
-use async_graphql::ID;
-
-use crate::{Error, Result};
+use crate::Result;
 
 /// Turns cents into currency units for display.
 pub(crate) fn money(cents: i64) -> f64 {
@@ -50,14 +54,6 @@ pub(crate) fn money(cents: i64) -> f64 {
 /// Turns a money amount from an input into cents.
 pub(crate) fn money_in(field: &str, amount: f64) -> Result<i64> {
     crate::service::validate::money(field, amount)
-}
-
-/// Parses a GraphQL `ID` argument into a row id.
-pub(crate) fn parse_id(field: &str, id: &ID) -> Result<i32> {
-    id.parse::<i32>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| Error::bad_input(field, "is not a valid id"))
 }
 
 /// `future` on the heap, to await. A type's field futures share one size, its largest field's,

@@ -4,7 +4,7 @@
 use async_graphql::{ID, InputObject};
 use chrono::NaiveDate;
 
-use super::{Channel, CustomerStatus, InteractionKind, Segment, money_in, parse_id};
+use super::{Channel, CustomerStatus, InteractionKind, NodeKind, Segment, money_in, parse_id};
 use crate::{
     Result,
     service::{
@@ -13,8 +13,8 @@ use crate::{
     },
 };
 
-fn id(field: &str, id: Option<ID>) -> Result<Option<i32>> {
-    id.map(|id| parse_id(field, &id)).transpose()
+fn id(kind: NodeKind, field: &str, id: Option<ID>) -> Result<Option<i32>> {
+    id.map(|id| parse_id(kind, field, &id)).transpose()
 }
 
 /// A request to a department.
@@ -106,7 +106,11 @@ impl CreateCustomerInput {
             phone: self.phone,
             status: self.status.unwrap_or(CustomerStatus::Active).into(),
             internal_notes: self.internal_notes,
-            department_id: id("input.departmentId", self.department_id)?,
+            department_id: id(
+                NodeKind::Department,
+                "input.departmentId",
+                self.department_id,
+            )?,
             title: self.title,
             hire_date: self.hire_date,
         })
@@ -147,7 +151,11 @@ impl UpdateCustomerInput {
             phone: self.phone,
             status: self.status.map(Into::into),
             internal_notes: self.internal_notes,
-            department_id: id("input.departmentId", self.department_id)?,
+            department_id: id(
+                NodeKind::Department,
+                "input.departmentId",
+                self.department_id,
+            )?,
             title: self.title,
         })
     }
@@ -177,8 +185,8 @@ impl DepartmentFields {
         Ok(DepartmentInput {
             name: self.name,
             description: self.description,
-            parent_id: id("input.parentId", self.parent_id)?,
-            head_id: id("input.headId", self.head_id)?,
+            parent_id: id(NodeKind::Department, "input.parentId", self.parent_id)?,
+            head_id: id(NodeKind::Customer, "input.headId", self.head_id)?,
             serves_external: self.serves_external,
             budget_cents: self
                 .budget
@@ -207,8 +215,8 @@ impl ServiceAgreementInput {
     /// Converts to the service's input.
     pub fn into_input(self) -> Result<AgreementInput> {
         Ok(AgreementInput {
-            provider_id: id("input.providerId", self.provider_id)?,
-            consumer_id: id("input.consumerId", self.consumer_id)?,
+            provider_id: id(NodeKind::Department, "input.providerId", self.provider_id)?,
+            consumer_id: id(NodeKind::Department, "input.consumerId", self.consumer_id)?,
             service: self.service,
             target_turnaround_hours: self.target_turnaround_hours,
             quality_target: self.quality_target,

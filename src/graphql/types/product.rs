@@ -16,9 +16,10 @@ impl Product {
 
 #[Object]
 impl Product {
-    /// Stable identifier.
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    /// Stable global id (Relay's `Node`): opaque, unique across types. Arguments that take
+    /// this type's id accept it or the plain row number.
+    pub async fn id(&self) -> ID {
+        super::global_id(super::NodeKind::Product, self.0.id)
     }
     /// Stock-keeping unit.
     async fn sku(&self) -> &str {

@@ -12,9 +12,10 @@ pub struct Purchase(pub purchase::Model);
 
 #[Object]
 impl Purchase {
-    /// Stable identifier.
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    /// Stable global id (Relay's `Node`): opaque, unique across types. Arguments that take
+    /// this type's id accept it or the plain row number.
+    pub async fn id(&self) -> ID {
+        super::global_id(super::NodeKind::Purchase, self.0.id)
     }
     /// Units bought.
     async fn quantity(&self) -> i32 {
