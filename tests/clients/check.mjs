@@ -53,7 +53,9 @@ for (const [who, bearer] of [['anonymous', null], ['manager', token('manager', 1
 
 const manager = token('manager', 1);
 const found = await gql('{ customers(filter: {search: "olivia.hart@brightpaws"}) { edges { node { id } } } departments { edges { node { id name } } } }', manager);
-const clientId = found.data.customers.edges[0].node.id;
+// A token names its subject by row number; the schema's ids are Relay global ids (base64 of
+// "Customer:7").
+const clientId = Buffer.from(found.data.customers.edges[0].node.id, 'base64').toString('utf8').split(':')[1];
 const care = found.data.departments.edges.find((e) => e.node.name === 'Customer Care').node.id;
 const client = token('client', clientId);
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the gateway on a fresh SQLite file with the demo seed and drives it with real clients
-# (tests/clients/check.mjs, pagination.mjs). Used by .ci/run after the Rust test suite.
+# (tests/clients/check.mjs, pagination.mjs, node.mjs). Used by .ci/run after the Rust test suite.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -32,3 +32,5 @@ GATEWAY_URL="http://127.0.0.1:$port" node "$here/check.mjs"
 # builds its artifacts from schema.graphql first).
 (cd "$here" && npm run --silent relay)
 GATEWAY_URL="http://127.0.0.1:$port" node "$here/pagination.mjs"
+# Relay's Node interface: a @refetchable fragment on Customer pages its interactions (node.mjs).
+GATEWAY_URL="http://127.0.0.1:$port" node "$here/node.mjs"
