@@ -276,6 +276,10 @@ main() {
     log "cannot find the postmaster of $ADMIN_URL in /proc (the benchmark reads PostgreSQL's CPU there: run it on the database's machine)"; exit 1; }
   log "building (release)…"
   cargo build --release --bin crm-gateway --example baseline >&2
+  # Run copies: the target directory may be shared, and another build can replace the binaries
+  # while the benchmark runs.
+  cp "$BIN" "$WORK/crm-gateway"; cp "$BASELINE" "$WORK/baseline"
+  BIN=$WORK/crm-gateway BASELINE=$WORK/baseline
   for dataset in "${DATASETS[@]}"; do
     bench_dataset $dataset
   done
