@@ -51,7 +51,18 @@ impl AppState {
         verifier: TokenVerifier,
         limits: Limits,
     ) -> Result<(Self, tokio::task::JoinHandle<()>), StartError> {
-        let bus = EventBus::start(&db).await?;
+        Self::new_listening(db, verifier, limits, None).await
+    }
+
+    /// As [`Self::new`], with events heard on a direct session at `listen_url` (required
+    /// behind a transaction-mode pooler; see `DATABASE_LISTEN_URL`).
+    pub async fn new_listening(
+        db: DatabaseConnection,
+        verifier: TokenVerifier,
+        limits: Limits,
+        listen_url: Option<&str>,
+    ) -> Result<(Self, tokio::task::JoinHandle<()>), StartError> {
+        let bus = EventBus::start_listening(&db, listen_url).await?;
         // One writer per process: every write, the audit's included, shares its SQLite queue.
         let writes = Writer::new(db.clone(), bus);
         let (sink, writer) = audit::start(writes.clone());
@@ -96,12 +107,7 @@ impl AppState {
 
 /// Serves the gateway until Ctrl-C or SIGTERM.
 pub async fn run(config: Config) -> Result<(), StartError> {
-    let db = crate::db::connect_with(
-        &config.database_url,
-        config.db_max_connections,
-        config.ops.db_acquire_timeout(),
-    )
-    .await?;
+    let db = crate::db::connect(&config).await?;
     let demo = if config.should_seed() {
         seed::seed_if_empty(&db).await?
     } else {
@@ -114,7 +120,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     };
     let verifier = TokenVerifier::from_config(&config, dev_secret.as_deref())?;
     let limits = Limits::from_config(&config);
-    let (state, audit_writer) = AppState::new(db.clone(), verifier, limits).await?;
+    let listen_url = config.database_listen_url.as_deref();
+    let (state, audit_writer) =
+        AppState::new_listening(db.clone(), verifier, limits, listen_url).await?;
     let mut state = state.configure(&config.ops)?;
     let ops = state.ops.clone();
     let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;

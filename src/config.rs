@@ -101,6 +101,15 @@ pub struct Config {
     /// Largest number of pooled database connections.
     #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 10)]
     pub db_max_connections: u32,
+    /// What sits between the gateway and PostgreSQL at `DATABASE_URL`: `none` (a direct
+    /// connection, or pgbouncer in session mode) or `transaction` (pgbouncer in transaction
+    /// mode; needs `DATABASE_LISTEN_URL`).
+    #[arg(long, env = "DATABASE_POOLER", value_enum, default_value_t = Pooler::None)]
+    pub database_pooler: Pooler,
+    /// A direct (unpooled) PostgreSQL URL for `LISTEN` and migrations, which need a session of
+    /// their own; `DATABASE_URL` when unset. Required with `DATABASE_POOLER=transaction`.
+    #[arg(long, env = "DATABASE_LISTEN_URL", hide_env_values = true)]
+    pub database_listen_url: Option<String>,
     /// Seed the demo company into an empty database; defaults to true only for the default SQLite file.
     #[arg(long, env = "SEED_DEMO")]
     pub seed_demo: Option<bool>,
@@ -173,6 +182,17 @@ pub struct Config {
     pub ops: crate::ops::OpsConfig,
 }
 
+/// A connection pooler in front of PostgreSQL, as far as the gateway must know of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "lower")]
+pub enum Pooler {
+    /// Every pooled connection is a session of its own (direct, or pgbouncer session mode).
+    None,
+    /// pgbouncer `pool_mode = transaction`: a server connection is the gateway's only until
+    /// the end of a transaction, so every statement runs inside one (see [`crate::db`]).
+    Transaction,
+}
+
 /// Who may introspect the schema; for the others `__schema` and `__type` do not exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 #[value(rename_all = "lower")]
@@ -190,6 +210,11 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen_addr", &self.listen_addr)
             .field("database_url", &redact_url(&self.database_url))
+            .field("database_pooler", &self.database_pooler)
+            .field(
+                "database_listen_url",
+                &self.database_listen_url.as_deref().map(redact_url),
+            )
             .field("seed_demo", &self.seed_demo)
             .field(
                 "jwt_secret",
@@ -229,6 +254,31 @@ impl Config {
     /// the default (`all`) reveals nothing hidden; front-ends and GraphiQL need it to work.
     pub fn introspection(&self) -> Introspection {
         self.introspection
+    }
+
+    /// The URL of a direct session for `LISTEN` and migrations: `DATABASE_LISTEN_URL`, else
+    /// `DATABASE_URL`. Refuses a pooler setting that cannot work, naming the setting to fix.
+    pub fn direct_database_url(&self) -> Result<&str, String> {
+        let postgres = self.database_url.starts_with("postgres");
+        match (self.database_pooler, self.database_listen_url.as_deref()) {
+            (Pooler::Transaction, _) if !postgres => Err(
+                "DATABASE_POOLER=transaction is for PostgreSQL behind pgbouncer, but DATABASE_URL \
+                 is not a postgres:// URL"
+                    .to_owned(),
+            ),
+            (Pooler::Transaction, None) => Err(
+                "DATABASE_POOLER=transaction needs DATABASE_LISTEN_URL: a direct PostgreSQL URL \
+                 (not through the pooler) for LISTEN and migrations, which need a session"
+                    .to_owned(),
+            ),
+            (_, Some(url)) if !url.starts_with("postgres") => Err(
+                "DATABASE_LISTEN_URL must be a postgres:// URL (it is used for LISTEN and \
+                 migrations)"
+                    .to_owned(),
+            ),
+            (_, Some(url)) => Ok(url),
+            (Pooler::None, None) => Ok(&self.database_url),
+        }
     }
 
     /// The request timeout as a duration.
@@ -308,6 +358,33 @@ mod tests {
         assert_eq!(parse_nesting("64"), Ok(64));
         assert!(parse_nesting("0").is_err());
         assert!(parse_nesting("2500").is_err());
+    }
+
+    #[test]
+    fn a_transaction_pooler_needs_a_direct_url_for_listen() {
+        let mut config = Config::with_database("postgres://app@pooler:6432/crm");
+        assert_eq!(
+            config.direct_database_url(),
+            Ok("postgres://app@pooler:6432/crm")
+        );
+        config.database_pooler = Pooler::Transaction;
+        let refused = config.direct_database_url().unwrap_err();
+        assert!(refused.contains("DATABASE_LISTEN_URL"), "{refused}");
+        config.database_listen_url = Some("postgres://app@db:5432/crm".into());
+        assert_eq!(
+            config.direct_database_url(),
+            Ok("postgres://app@db:5432/crm")
+        );
+        let sqlite = Config {
+            database_pooler: Pooler::Transaction,
+            ..Config::with_database(DEFAULT_DATABASE_URL)
+        };
+        assert!(
+            sqlite
+                .direct_database_url()
+                .unwrap_err()
+                .contains("DATABASE_POOLER")
+        );
     }
 
     #[test]

@@ -64,23 +64,33 @@ pub struct EventBus {
 impl EventBus {
     /// A bus for `db`; on PostgreSQL it also starts listening for other replicas' events.
     pub async fn start(db: &DatabaseConnection) -> Result<Self> {
+        Self::start_listening(db, None).await
+    }
+
+    /// As [`Self::start`], listening on a session of its own at `listen_url` when given: behind
+    /// a transaction-mode pooler a `LISTEN` through the pool would hear nothing.
+    pub async fn start_listening(
+        db: &DatabaseConnection,
+        listen_url: Option<&str>,
+    ) -> Result<Self> {
         let (tx, _) = broadcast::channel(CAPACITY);
         let bus = Self {
             tx,
             backend: db.get_database_backend(),
         };
         if bus.backend == DbBackend::Postgres {
-            bus.listen(db).await?;
+            bus.listen(db, listen_url).await?;
         }
         Ok(bus)
     }
 
-    async fn listen(&self, db: &DatabaseConnection) -> Result<()> {
+    async fn listen(&self, db: &DatabaseConnection, listen_url: Option<&str>) -> Result<()> {
         use sea_orm::sqlx::postgres::PgListener;
-        let pool = db.get_postgres_connection_pool().clone();
-        let mut listener = PgListener::connect_with(&pool)
-            .await
-            .map_err(|e| crate::Error::internal("LISTEN connection", e))?;
+        let connected = match listen_url {
+            Some(url) => PgListener::connect(url).await,
+            None => PgListener::connect_with(db.get_postgres_connection_pool()).await,
+        };
+        let mut listener = connected.map_err(|e| crate::Error::internal("LISTEN connection", e))?;
         listener
             .listen(CHANNEL)
             .await

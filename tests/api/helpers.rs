@@ -116,13 +116,9 @@ impl TestApp {
         // Rate limits off unless a test asks for them (the binary's defaults have them on).
         config.ops = crm_gateway::ops::OpsConfig::unlimited();
         tweak(&mut config);
-        let mut db = crm_gateway::db::connect_with(
-            &config.database_url,
-            config.db_max_connections,
-            config.ops.db_acquire_timeout(),
-        )
-        .await
-        .expect("connect and migrate");
+        let mut db = crm_gateway::db::connect(&config)
+            .await
+            .expect("connect and migrate");
         let selects = Arc::new(AtomicUsize::new(0));
         let counter = selects.clone();
         db.set_metric_callback(move |info| {
@@ -157,9 +153,11 @@ impl TestApp {
         let dev_secret = config.is_dev_mode().then_some(SECRET);
         let verifier = TokenVerifier::from_config(&config, dev_secret).expect("verifier");
         let limits = Limits::from_config(&config);
-        let (state, _audit_writer) = AppState::new(db.clone(), verifier, limits)
-            .await
-            .expect("state");
+        let listen_url = config.database_listen_url.as_deref();
+        let (state, _audit_writer) =
+            AppState::new_listening(db.clone(), verifier, limits, listen_url)
+                .await
+                .expect("state");
         let mut state = state.configure(&config.ops).expect("operations settings");
         if let (Some(secret), Some(ids)) = (dev_secret, demo)
             && let Some(identities) = crm_gateway::app::explorer_identities(&config, secret, ids)

@@ -28,6 +28,7 @@ mod ops_soak;
 mod ops_survive;
 mod ops_ws;
 mod pagination;
+mod pooler;
 mod privacy;
 mod proxy;
 mod raw_http;
