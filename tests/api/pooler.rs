@@ -4,8 +4,7 @@
 //! installed every test here fails with one message saying how to install it.
 
 use std::{
-    io::Read,
-    os::unix::fs::DirBuilderExt,
+    os::unix::{fs::DirBuilderExt, process::CommandExt},
     process::{Child, Command, Stdio},
     sync::{Mutex, OnceLock},
     time::{Duration, Instant},
@@ -85,7 +84,12 @@ fn start_pgbouncer() -> Result<String, String> {
         .env("DIR", &dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        // Not a pipe to us: once we have exited, a line written there would kill the shell
+        // before it removes the directory. pgbouncer's own messages go to its log file.
+        .stderr(Stdio::null())
+        // Its own process group, so a signal to the test run's group cannot stop it before it
+        // has stopped pgbouncer and removed the directory.
+        .process_group(0)
         .spawn()
         .map_err(|e| format!("cannot start pgbouncer: {e}"))?;
     *GUARDIAN.lock().map_err(|_| "guardian lock poisoned")? = Some(guardian);
@@ -98,16 +102,8 @@ fn start_pgbouncer() -> Result<String, String> {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let mut stderr = String::new();
-    if let Ok(mut slot) = GUARDIAN.lock()
-        && let Some(child) = slot.as_mut()
-        && let Some(err) = child.stderr.as_mut()
-    {
-        drop(child.stdin.take());
-        err.read_to_string(&mut stderr).ok();
-    }
     let log = std::fs::read_to_string(dir.join("pgbouncer.log")).unwrap_or_default();
-    Err(format!("pgbouncer did not start on {addr}: {stderr}{log}"))
+    Err(format!("pgbouncer did not start on {addr}: {log}"))
 }
 
 /// `(host, port)` of a `postgres://user@host:port/db` URL.
