@@ -8,6 +8,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     auth::{Caller, TokenIssuer, TokenVerifier, dev_secret},
     config::Config,
+    db::replicas::ReadPools,
     graphql::{self, Limits, Served, guard::ReadObserver},
     http::graphiql::DemoIdentities,
     ops::{Ops, OpsConfig},
@@ -29,8 +30,10 @@ pub type StartError = Box<dyn std::error::Error + Send + Sync>;
 pub struct AppState {
     /// The executable schema.
     pub schema: Served,
-    /// The database pool.
+    /// The database pool (the primary).
     pub db: DatabaseConnection,
+    /// Where reads run: the primary, or a read replica recent enough for the request.
+    pub reads: ReadPools,
     /// Bearer-token verification.
     pub verifier: Arc<TokenVerifier>,
     /// Batch loaders' window (WebSocket operations; HTTP requests settle instead).
@@ -81,6 +84,7 @@ impl AppState {
         let state = Self {
             schema,
             ops: Ops::new(OpsConfig::unlimited(), db.clone(), audit_stats)?,
+            reads: ReadPools::primary_only(db.clone()),
             db,
             verifier: Arc::new(verifier),
             loader_delay: limits.loader_delay,
@@ -88,6 +92,12 @@ impl AppState {
             demo_identities: None,
         };
         Ok((state, writer))
+    }
+
+    /// Spreads reads over `reads` (see [`crate::db::connect_replicas`]).
+    pub fn with_reads(mut self, reads: ReadPools) -> Self {
+        self.reads = reads;
+        self
     }
 
     /// Offers the demo's people (with tokens) to the explorer; only dev mode calls this.
@@ -107,6 +117,8 @@ impl AppState {
 
 /// Serves the gateway until Ctrl-C or SIGTERM.
 pub async fn run(config: Config) -> Result<(), StartError> {
+    // Refused before anything is opened: a SQLite file with read replicas, a non-PostgreSQL URL.
+    config.read_urls()?;
     let db = crate::db::connect(&config).await?;
     let demo = if config.should_seed() {
         seed::seed_if_empty(&db).await?
@@ -123,7 +135,8 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let listen_url = config.database_listen_url.as_deref();
     let (state, audit_writer) =
         AppState::new_listening(db.clone(), verifier, limits, listen_url).await?;
-    let mut state = state.configure(&config.ops)?;
+    let reads = crate::db::connect_replicas(&config, db.clone()).await?;
+    let mut state = state.configure(&config.ops)?.with_reads(reads);
     let ops = state.ops.clone();
     let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
     let url = format!("http://{}/graphql", listener.local_addr()?);

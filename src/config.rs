@@ -110,6 +110,20 @@ pub struct Config {
     /// their own; `DATABASE_URL` when unset. Required with `DATABASE_POOLER=transaction`.
     #[arg(long, env = "DATABASE_LISTEN_URL", hide_env_values = true)]
     pub database_listen_url: Option<String>,
+    /// Read replicas: comma-separated `postgres://` URLs of hot standbys of `DATABASE_URL`.
+    /// Queries and subscriptions' re-reads go to one that is recent enough (see
+    /// [`crate::db::replicas`]); mutations and everything in a write's transaction to the
+    /// primary. PostgreSQL only.
+    #[arg(long, env = "DATABASE_READ_URL", hide_env_values = true)]
+    pub database_read_url: Option<String>,
+    /// Most replication lag, in milliseconds, a replica may have to serve a read that names no
+    /// WAL position (`X-Min-Lsn`); a read may be up to this plus one probe interval old.
+    #[arg(long, env = "READ_REPLICA_MAX_LAG_MS", default_value_t = 1000)]
+    pub read_replica_max_lag_ms: u64,
+    /// How often each replica's replay position and lag are probed, in milliseconds.
+    #[arg(long, env = "READ_REPLICA_PROBE_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(50..=60_000))]
+    pub read_replica_probe_ms: u64,
     /// Seed the demo company into an empty database; defaults to true only for the default SQLite file.
     #[arg(long, env = "SEED_DEMO")]
     pub seed_demo: Option<bool>,
@@ -215,6 +229,12 @@ impl std::fmt::Debug for Config {
                 "database_listen_url",
                 &self.database_listen_url.as_deref().map(redact_url),
             )
+            .field(
+                "database_read_url",
+                &self
+                    .read_urls()
+                    .map(|urls| urls.into_iter().map(redact_url).collect::<Vec<_>>()),
+            )
             .field("seed_demo", &self.seed_demo)
             .field(
                 "jwt_secret",
@@ -278,6 +298,33 @@ impl Config {
             ),
             (_, Some(url)) => Ok(url),
             (Pooler::None, None) => Ok(&self.database_url),
+        }
+    }
+
+    /// The read replicas' URLs (`DATABASE_READ_URL`, comma-separated; none when unset or
+    /// empty). Refused on SQLite, which has no replicas, and for anything but `postgres://`.
+    pub fn read_urls(&self) -> Result<Vec<&str>, String> {
+        let urls: Vec<&str> = self
+            .database_read_url
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+            .collect();
+        if !urls.is_empty() && !self.database_url.starts_with("postgres") {
+            return Err(
+                "DATABASE_READ_URL names PostgreSQL read replicas, but DATABASE_URL is \
+                        not a postgres:// URL (SQLite has no replicas): unset DATABASE_READ_URL"
+                    .to_owned(),
+            );
+        }
+        match urls.iter().find(|url| !url.starts_with("postgres")) {
+            Some(url) => Err(format!(
+                "DATABASE_READ_URL: {} is not a postgres:// URL",
+                redact_url(url)
+            )),
+            None => Ok(urls),
         }
     }
 
@@ -385,6 +432,30 @@ mod tests {
                 .unwrap_err()
                 .contains("DATABASE_POOLER")
         );
+    }
+
+    #[test]
+    fn read_replicas_are_a_postgresql_list_refused_on_sqlite() {
+        let mut config = Config::with_database("postgres://app@db:5432/crm");
+        assert_eq!(config.read_urls(), Ok(vec![]));
+        config.database_read_url = Some(" postgres://a@r1/crm, ,postgres://a@r2/crm ".into());
+        assert_eq!(
+            config.read_urls(),
+            Ok(vec!["postgres://a@r1/crm", "postgres://a@r2/crm"])
+        );
+        config.database_read_url = Some("mysql://r1/crm".into());
+        assert!(
+            config
+                .read_urls()
+                .unwrap_err()
+                .contains("DATABASE_READ_URL")
+        );
+        let sqlite = Config {
+            database_read_url: Some("postgres://a@r1/crm".into()),
+            ..Config::with_database(DEFAULT_DATABASE_URL)
+        };
+        let refused = sqlite.read_urls().unwrap_err();
+        assert!(refused.contains("SQLite"), "{refused}");
     }
 
     #[test]

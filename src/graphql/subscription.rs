@@ -12,15 +12,42 @@ use super::{
     context::{caller, db, signed_in},
     types::{Interaction, NodeKind, parse_id},
 };
+use sea_orm::DatabaseConnection;
+
 use crate::{
     Error, Result,
     auth::Caller,
+    db::replicas::ReadPools,
     policy,
     service::{
         self,
         events::{Change, EventBus},
     },
 };
+
+/// The subscription's database and, over a WebSocket, the read pools.
+type Reads = (DatabaseConnection, Option<ReadPools>);
+
+/// Re-reads an event's interaction where its commit is already visible: a replica that has
+/// replayed the primary's current position, else the primary. A replica that fails is marked
+/// and the primary answers instead.
+async fn reread(
+    (db, reads): &Reads,
+    scope: policy::OwnerScope,
+    id: i32,
+) -> Result<Option<entity::interaction::Model>> {
+    let Some(reads) = reads else {
+        return service::interaction::get(db, scope, id).await;
+    };
+    let reader = reads.reader_after_commits().await;
+    match service::interaction::get(reader.conn(), scope, id).await {
+        Err(Error::Unavailable) if reader.on_replica() => {
+            reads.failed(&reader);
+            service::interaction::get(reads.primary().conn(), scope, id).await
+        }
+        read => read,
+    }
+}
 
 /// Root of every subscription.
 pub struct Subscription;
@@ -85,12 +112,15 @@ impl Subscription {
             .map(|id| parse_id(NodeKind::Customer, "customerId", &id))
             .transpose()?;
         let db = db(ctx)?.clone();
+        // Over a WebSocket the connection data holds the read pools; without them (in-process
+        // callers) every re-read is on the schema's database.
+        let reads = ctx.data_opt::<ReadPools>().cloned();
         let receiver = ctx
             .data::<EventBus>()
             .map_err(|_| Error::internal("schema data", "event bus missing"))?
             .subscribe();
         let expires_at = caller.viewer().map_or(0, |v| v.expires_at);
-        let state = (receiver, db, caller);
+        let state = (receiver, (db, reads), caller);
         let events = stream::unfold(state, move |(mut receiver, db, caller)| async move {
             loop {
                 let now = chrono::Utc::now().timestamp();
@@ -111,7 +141,7 @@ impl Subscription {
                 {
                     continue;
                 }
-                let row = service::interaction::get(&db, scope, event.interaction_id).await;
+                let row = reread(&db, scope, event.interaction_id).await;
                 let item = match row {
                     Ok(Some(row)) => Ok(InteractionChange {
                         change: event.change.into(),

@@ -25,6 +25,8 @@ pub struct Admitted {
     started: Instant,
     role: &'static str,
     decision: Option<Decision>,
+    /// Whether an outage this request meets is the primary's (false when it read on a replica).
+    on_primary: bool,
 }
 
 /// The role label of a caller.
@@ -46,6 +48,7 @@ pub fn unauthenticated(state: &AppState, format: Format, err: AuthError) -> Resp
         started,
         role: "anonymous",
         decision,
+        on_primary: true,
     }
     .finish(state, response, metrics::NONE, Outcome::RequestError)
 }
@@ -76,6 +79,7 @@ fn rate_limited(
         started,
         role,
         decision: Some(decision),
+        on_primary: true,
     }
     .finish(state, response, metrics::NONE, Outcome::RateLimited)
 }
@@ -98,6 +102,7 @@ pub fn admit(state: &AppState, caller: &Caller, format: Format) -> Result<Admitt
         started,
         role,
         decision,
+        on_primary: true,
     };
     if !state.ops.db_health.is_up() {
         let response = request_error(
@@ -150,6 +155,13 @@ pub fn stamp_request_id(response: &mut async_graphql::Response) {
 }
 
 impl Admitted {
+    /// Marks a request whose reads ran on a replica: an outage it meets leaves the primary's
+    /// circuit alone (the caller marks the replica instead).
+    pub fn read_on_replica(mut self) -> Self {
+        self.on_primary = false;
+        self
+    }
+
     /// Records the request (metrics, one access-log line) and adds the rate-limit headers;
     /// an unavailable database also trips the circuit and gets 503 with `Retry-After`.
     pub fn finish(
@@ -165,7 +177,9 @@ impl Admitted {
             .metrics
             .request(Transport::Http, operation, self.role, outcome, latency);
         if outcome == Outcome::Unavailable {
-            state.ops.db_health.mark_down();
+            if self.on_primary {
+                state.ops.db_health.mark_down();
+            }
             *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
             response
                 .headers_mut()

@@ -3,6 +3,7 @@
 
 use std::{collections::BTreeMap, time::Duration};
 
+use apollo_compiler::ast::OperationType;
 use axum::{
     body::Bytes,
     extract::{Query, State, rejection::BytesRejection},
@@ -14,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use super::{Format, Refusal, authenticate, gate, graphiql, request_error, subject_unavailable};
 use crate::{
     app::AppState,
+    auth::Caller,
+    db::replicas::{Lsn, MIN_LSN_HEADER, Reader},
     graphql::{
         batching::Settle,
         guard::{Allowed, codes},
@@ -55,16 +58,39 @@ async fn execute(
         let answer = request_error(status, format, refusal.code(), refusal.message());
         return admitted.finish(&state, answer, metrics::NONE, Outcome::RequestError);
     }
+    // Ops hook 2b: where the reads run (a read replica recent enough, or the primary).
+    let min_lsn = match min_lsn(&headers) {
+        Ok(min_lsn) => min_lsn,
+        Err(message) => {
+            let answer = request_error(StatusCode::BAD_REQUEST, format, "BAD_REQUEST", &message);
+            return admitted.finish(&state, answer, metrics::NONE, Outcome::RequestError);
+        }
+    };
+    let route = Route::choose(&state, &caller, &request, min_lsn).await;
     // Waits for a turn: the semaphore is never closed, so an error cannot happen; were it
     // closed, the request would simply run without a turn.
     let _turn = state.ops.executions.clone().acquire_owned().await.ok();
     // Batches go out when the request settles: one statement per nesting level at any load.
     let settle = Settle::new();
-    let loaders = Loaders::new(&state.db, &caller, &settle.batching(Duration::ZERO));
+    let loaders = Loaders::new(
+        route.reader.conn(),
+        &caller,
+        &settle.batching(Duration::ZERO),
+    );
+    // Request data wins over the schema's: resolvers read on the chosen connection.
+    let request = request.data(loaders).data(route.reader.conn().clone());
     let executed = settle
-        .drive(state.schema.execute(caller, allowed, request.data(loaders)))
+        .drive(state.schema.execute(caller, allowed, request))
         .await;
     let mut response = executed.response;
+    if route.mutation
+        && executed.operation.is_some()
+        && let Some(lsn) = state.reads.commit_lsn().await
+    {
+        response
+            .extensions
+            .insert(LSN_EXTENSION.to_owned(), lsn.to_string().into());
+    }
     let request_failed = code_errors(&mut response);
     let get_mutation = response.errors.iter().any(|err| {
         let code = err.extensions.as_ref().and_then(|e| e.get("code"));
@@ -73,6 +99,12 @@ async fn execute(
     // Ops hook 3: the request id in every error, and how the request ended.
     gate::stamp_request_id(&mut response);
     let outcome = gate::outcome(&response, request_failed);
+    let admitted = if outcome == Outcome::Unavailable && route.reader.on_replica() {
+        state.reads.failed(&route.reader);
+        admitted.read_on_replica()
+    } else {
+        admitted
+    };
     let status = if get_mutation {
         StatusCode::METHOD_NOT_ALLOWED
     } else if request_failed && format == Format::GraphqlResponse {
@@ -105,6 +137,64 @@ async fn execute(
         None => metrics::NONE.into(),
     };
     admitted.finish(&state, http, &label, outcome)
+}
+
+/// The response extension that carries a mutation's WAL position (send it back in
+/// [`MIN_LSN_HEADER`]).
+const LSN_EXTENSION: &str = "lsn";
+
+/// Where one request's reads run, and whether it is a mutation (whose answer carries the
+/// commit's position).
+struct Route {
+    reader: Reader,
+    mutation: bool,
+}
+
+impl Route {
+    /// Queries read on a replica recent enough for `min_lsn`; mutations (their answers
+    /// included) and anything refused run on the primary.
+    async fn choose(
+        state: &AppState,
+        caller: &Caller,
+        request: &async_graphql::Request,
+        min_lsn: Option<Lsn>,
+    ) -> Self {
+        let primary = |mutation| Self {
+            reader: state.reads.primary(),
+            mutation,
+        };
+        if !state.reads.has_replicas() {
+            return primary(false);
+        }
+        match state.schema.operation(caller, request) {
+            Some((OperationType::Query, _)) => Self {
+                reader: state.reads.reader(min_lsn).await,
+                mutation: false,
+            },
+            Some((OperationType::Mutation, _)) => primary(true),
+            _ => primary(false),
+        }
+    }
+}
+
+/// The WAL position the request's reads must have seen ([`MIN_LSN_HEADER`], the latest when
+/// sent more than once); a malformed one refuses the request.
+fn min_lsn(headers: &HeaderMap) -> Result<Option<Lsn>, String> {
+    let mut latest = None;
+    for value in headers.get_all(MIN_LSN_HEADER) {
+        let lsn = value
+            .to_str()
+            .ok()
+            .and_then(|text| text.parse::<Lsn>().ok())
+            .ok_or_else(|| {
+                format!(
+                    "the {MIN_LSN_HEADER} header must be a WAL position like 16/B374D848, as \
+                     a mutation's extensions.lsn"
+                )
+            })?;
+        latest = latest.max(Some(lsn));
+    }
+    Ok(latest)
 }
 
 /// A response as GraphQL over HTTP words it, serialised straight from async-graphql's values:

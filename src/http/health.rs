@@ -30,7 +30,8 @@ pub async fn health(State(state): State<AppState>) -> Response {
 }
 
 /// 200 when the database answers and every migration is applied; 503 otherwise, and from the
-/// moment shutdown begins (so a load balancer drains this replica first).
+/// moment shutdown begins (so a load balancer drains this replica first). Each read replica is
+/// listed with its status and lag.
 pub async fn ready(State(state): State<AppState>) -> Response {
     let unready = |reason: &str| {
         (
@@ -52,8 +53,13 @@ pub async fn ready(State(state): State<AppState>) -> Response {
     .await;
     match pending {
         Ok(Ok(pending)) if pending.is_empty() => {
-            Json(json!({ "status": "ready", "database": "ok", "migrations": "applied" }))
-                .into_response()
+            let mut body = json!({ "status": "ready", "database": "ok", "migrations": "applied" });
+            // Replicas are reported, never a reason to be unready: the primary serves their
+            // reads while they are away.
+            if state.reads.has_replicas() {
+                body["replicas"] = json!(state.reads.report());
+            }
+            Json(body).into_response()
         }
         Ok(Ok(_)) => unready("migrations pending"),
         _ => unready("database unreachable"),

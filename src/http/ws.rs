@@ -105,6 +105,8 @@ pub fn on_init(
                 &Batching::Window(state.loader_delay),
             ));
             data.insert(caller);
+            // Subscriptions re-read each event where it is already visible (replica or primary).
+            data.insert(state.reads.clone());
             Ok(data)
         })
     }

@@ -260,13 +260,13 @@ extern "C" fn remove_cluster_at_exit() {
 }
 
 /// How to run the PostgreSQL binaries: directly, or as the service user when we are root.
-struct Binaries {
-    dir: PathBuf,
-    run_as: Option<(u32, u32)>,
+pub struct Binaries {
+    pub dir: PathBuf,
+    pub run_as: Option<(u32, u32)>,
 }
 
 impl Binaries {
-    fn command(&self, program: &str) -> Command {
+    pub fn command(&self, program: &str) -> Command {
         let path = self.dir.join(program);
         match self.run_as {
             Some(_) => {
@@ -329,7 +329,7 @@ fn start_throwaway_cluster() -> Result<String, String> {
 }
 
 /// `initdb` and `pg_ctl` from `TEST_PG_BINDIR`, else `PATH`, else the newest packaged version.
-fn find_binaries() -> Result<Binaries, String> {
+pub fn find_binaries() -> Result<Binaries, String> {
     let candidates: Vec<PathBuf> = match std::env::var_os("TEST_PG_BINDIR") {
         Some(dir) => vec![PathBuf::from(dir)],
         None => std::env::var_os("PATH")
@@ -424,7 +424,7 @@ fn service_user() -> Result<(u32, u32), String> {
         })
 }
 
-fn create_private_dir(dir: &Path, owner: Option<(u32, u32)>) -> Result<(), String> {
+pub fn create_private_dir(dir: &Path, owner: Option<(u32, u32)>) -> Result<(), String> {
     use std::os::unix::fs::DirBuilderExt;
     let failed = |e: std::io::Error| format!("cannot create {}: {e}", dir.display());
     std::fs::DirBuilder::new()
@@ -482,14 +482,14 @@ fn configure(data: &Path, port: u16) -> Result<(), String> {
     .map_err(|e| format!("cannot write {}: {e}", conf.display()))
 }
 
-fn free_port() -> Result<u16, String> {
+pub fn free_port() -> Result<u16, String> {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .map_err(|e| format!("no free port: {e}"))
 }
 
-fn run(command: &mut Command) -> Result<(), String> {
+pub fn run(command: &mut Command) -> Result<(), String> {
     let output = command
         .stdin(Stdio::null())
         .output()

@@ -158,7 +158,13 @@ impl TestApp {
             AppState::new_listening(db.clone(), verifier, limits, listen_url)
                 .await
                 .expect("state");
-        let mut state = state.configure(&config.ops).expect("operations settings");
+        let reads = crm_gateway::db::connect_replicas(&config, db.clone())
+            .await
+            .expect("read replicas");
+        let mut state = state
+            .configure(&config.ops)
+            .expect("operations settings")
+            .with_reads(reads);
         if let (Some(secret), Some(ids)) = (dev_secret, demo)
             && let Some(identities) = crm_gateway::app::explorer_identities(&config, secret, ids)
         {

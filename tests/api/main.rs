@@ -34,6 +34,7 @@ mod proxy;
 mod raw_http;
 mod reading;
 mod readme;
+mod replica;
 mod schema_file;
 mod scoping;
 mod seed;

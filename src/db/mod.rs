@@ -12,6 +12,11 @@
 //! statement's two exchanges, and `DEALLOCATE ALL` at each `BEGIN` clears the names other
 //! clients left on that server. A write's own transaction runs inside the same one (sqlx's
 //! `BEGIN` only warns; its `COMMIT` or `ROLLBACK` ends both).
+//!
+//! Read replicas (`DATABASE_READ_URL`) are opened here too; which one a read uses is decided
+//! in [`replicas`].
+
+pub mod replicas;
 
 use std::time::Duration;
 
@@ -21,6 +26,8 @@ use sea_orm::{
 };
 
 use crate::config::{Config, Pooler, redact_url};
+
+use self::replicas::ReadPools;
 
 /// Sent when a pooled connection is handed out behind a transaction-mode pooler.
 const PIN: &str = "BEGIN; DEALLOCATE ALL";
@@ -87,6 +94,49 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, String> {
             Ok(db)
         }
     }
+}
+
+/// The read replicas `config` names, beside `primary` (the pool [`connect`] opened). Their
+/// pools connect lazily: a replica that is down at start-up is reported and skipped, not a
+/// reason to refuse to start. They are read-only, so nothing is migrated there; behind a
+/// transaction-mode pooler they are pinned per statement like the primary.
+pub async fn connect_replicas(
+    config: &Config,
+    primary: DatabaseConnection,
+) -> Result<ReadPools, String> {
+    let urls = config.read_urls()?;
+    if urls.is_empty() {
+        return Ok(ReadPools::primary_only(primary));
+    }
+    let acquire = config.ops.db_acquire_timeout();
+    let mut replicas = Vec::with_capacity(urls.len());
+    for url in urls {
+        let mut options = options(url, config.db_max_connections, acquire);
+        options.min_connections(0).connect_lazy(true);
+        let pinned = config.database_pooler == Pooler::Transaction;
+        if pinned {
+            pin_per_statement(&mut options);
+        }
+        // Named, so a DBA can tell the gateway's reads in the standby's pg_stat_activity.
+        options.map_sqlx_postgres_opts(move |opts| {
+            let opts = opts.application_name("crm-gateway read");
+            if pinned {
+                opts.statement_cache_capacity(0)
+            } else {
+                opts
+            }
+        });
+        replicas.push((redact_url(url), options));
+    }
+    let max_lag = Duration::from_millis(config.read_replica_max_lag_ms);
+    let probe_every = Duration::from_millis(config.read_replica_probe_ms);
+    let pools = ReadPools::start(primary, replicas, max_lag, probe_every)
+        .await
+        .map_err(|err| format!("DATABASE_READ_URL: {err}"))?;
+    for replica in pools.report() {
+        tracing::info!(replica = %replica.name, status = replica.status, "read replica configured");
+    }
+    Ok(pools)
 }
 
 fn options(url: &str, max_connections: u32, acquire_timeout: Duration) -> ConnectOptions {
