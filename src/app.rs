@@ -81,9 +81,11 @@ impl AppState {
             }
         });
         let schema = graphql::build_schema(db.clone(), writes, limits, Some(observer)).await?;
+        let runs = |tier, text: &str| schema.runs(tier, text);
+        let ops = Ops::new(OpsConfig::unlimited(), db.clone(), audit_stats, &runs)?;
         let state = Self {
             schema,
-            ops: Ops::new(OpsConfig::unlimited(), db.clone(), audit_stats)?,
+            ops,
             reads: ReadPools::primary_only(db.clone()),
             db,
             verifier: Arc::new(verifier),
@@ -110,7 +112,9 @@ impl AppState {
     /// without this call the state has every default but no rate limits.
     pub fn configure(mut self, config: &OpsConfig) -> Result<Self, StartError> {
         let audit = self.ops.audit_stats();
-        self.ops = Ops::new(config.clone(), self.db.clone(), audit)?;
+        let schema = &self.schema;
+        let runs = |tier, text: &str| schema.runs(tier, text);
+        self.ops = Ops::new(config.clone(), self.db.clone(), audit, &runs)?;
         Ok(self)
     }
 }

@@ -154,6 +154,12 @@ impl Served {
         self.guard.operation(caller, request)
     }
 
+    /// Whether callers of `tier` can run `text` (see [`Guard::validates`]): what persisted
+    /// documents ask before they store or serve a document.
+    pub fn runs(&self, tier: crate::policy::Tier, text: &str) -> bool {
+        self.guard.validates(tier, text)
+    }
+
     /// Runs a WebSocket operation for `caller`, whose identity and loaders are in
     /// `session_data`.
     pub fn execute_stream(

@@ -23,7 +23,8 @@ use crate::{
         loaders::Loaders,
     },
     ops::{
-        documents::DOCUMENT_ID,
+        context::RequestContext,
+        documents::{Asker, DOCUMENT_ID},
         metrics::{self, Outcome},
     },
 };
@@ -46,10 +47,16 @@ async fn execute(
         Err(answer) => return *answer,
     };
     // Ops hook 2: a persisted document (manifest id, APQ hash) becomes its text, or is refused.
-    if let Err(refusal) = state
-        .ops
-        .documents
-        .resolve(&mut request, &caller, &state.ops.metrics)
+    let asker = Asker {
+        caller: &caller,
+        client: RequestContext::current().and_then(|c| c.client),
+    };
+    let runs = |tier, text: &str| state.schema.runs(tier, text);
+    if let Err(refusal) =
+        state
+            .ops
+            .documents
+            .resolve(&mut request, &asker, &state.ops.metrics, &runs)
     {
         let status = match format {
             Format::GraphqlResponse => StatusCode::BAD_REQUEST,
@@ -79,6 +86,7 @@ async fn execute(
     );
     // Request data wins over the schema's: resolvers read on the chosen connection.
     let request = request.data(loaders).data(route.reader.conn().clone());
+    let tier = crate::policy::tier(&caller);
     let executed = settle
         .drive(state.schema.execute(caller, allowed, request))
         .await;
@@ -133,7 +141,7 @@ async fn execute(
     }
     // Ops hook 4: metrics, access log, rate-limit headers.
     let label = match executed.operation {
-        Some(name) => state.ops.metrics.names.label(name.as_deref()),
+        Some(name) => state.ops.metrics.names.label(tier, name.as_deref()),
         None => metrics::NONE.into(),
     };
     admitted.finish(&state, http, &label, outcome)

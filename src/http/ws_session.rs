@@ -34,8 +34,10 @@ use crate::{
     ops::{
         Ops,
         context::RequestContext,
+        documents::Asker,
         metrics::{self, Outcome, Transport},
     },
+    policy,
 };
 
 /// How long a closing socket waits for the peer's close frame.
@@ -354,7 +356,15 @@ impl Session {
             );
             return refuse(id, message);
         }
-        if let Err(refusal) = ops.documents.resolve(&mut request, &caller, &ops.metrics) {
+        let asker = Asker {
+            caller: &caller,
+            client: self.context.client,
+        };
+        let runs = |tier, text: &str| self.state.schema.runs(tier, text);
+        if let Err(refusal) = ops
+            .documents
+            .resolve(&mut request, &asker, &ops.metrics, &runs)
+        {
             return Step::Refuse(id, refusal.code(), refusal.message().to_owned());
         }
         let (kind, name) = describe(&self.state.schema, &caller, &request);
@@ -377,7 +387,10 @@ impl Session {
         let ticket = Ticket {
             id: id.clone(),
             kind,
-            label: ops.metrics.names.label(name.as_deref()),
+            label: ops
+                .metrics
+                .names
+                .label(policy::tier(&caller), name.as_deref()),
             role,
             started: Instant::now(),
             running: self.running.clone(),

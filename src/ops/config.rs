@@ -103,10 +103,14 @@ pub struct OpsConfig {
     /// Apollo's persisted-query manifest); entries may name the `roles` allowed to run them.
     #[arg(long, env = "TRUSTED_DOCUMENTS_FILE")]
     pub trusted_documents_file: Option<PathBuf>,
-    /// Documents remembered for Apollo automatic persisted queries (least recently used are
-    /// forgotten first); 0 turns APQ off.
+    /// Documents remembered for Apollo automatic persisted queries, per role (least recently
+    /// used are forgotten first); 0 turns APQ off.
     #[arg(long, env = "APQ_CACHE_SIZE", default_value_t = 1000)]
     pub apq_cache_size: usize,
+    /// Of each role's APQ documents, how many one caller (a token's subject, an anonymous
+    /// caller's address) may hold; past it, it forgets its own oldest, never anyone else's.
+    #[arg(long, env = "APQ_CALLER_SHARE", default_value_t = 100)]
+    pub apq_caller_share: usize,
     /// Operations one WebSocket may have running at once (subscriptions included).
     #[arg(long, env = "WS_MAX_OPERATIONS", default_value_t = 50)]
     pub ws_max_operations: usize,

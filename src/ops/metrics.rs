@@ -10,6 +10,8 @@ use std::{
 };
 
 use metrics::{Key, Label, Level, Metadata, Recorder, Unit};
+
+use crate::policy::Tier;
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
@@ -82,36 +84,48 @@ impl Transport {
     }
 }
 
-/// The first `cap` distinct operation names get their own label; the rest share [`OTHER`], so
-/// a caller sending random names cannot grow the label set (and Prometheus' memory) for ever.
+/// Operation names become labels per tier: each tier (public, employee, manager) has its own
+/// share of `cap` (a third, at least one), and its first distinct names get their own label;
+/// the rest share [`OTHER`]. So a caller sending random names cannot grow the label set (and
+/// Prometheus' memory) for ever, and anonymous callers and clients cannot take the labels
+/// staff operations need. Only operations that validated for their caller's tier are named.
 pub struct OperationNames {
-    cap: usize,
-    known: RwLock<HashSet<Arc<str>>>,
+    share: usize,
+    known: [RwLock<HashSet<Arc<str>>>; 3],
 }
 
 impl OperationNames {
-    /// A registry admitting at most `cap` names.
+    /// A registry admitting at most `cap` names, split evenly between the tiers.
     pub fn new(cap: usize) -> Self {
+        let share = match cap {
+            0 => 0,
+            _ => (cap / Tier::ALL.len()).max(1),
+        };
         Self {
-            cap,
-            known: RwLock::new(HashSet::new()),
+            share,
+            known: Default::default(),
         }
     }
 
-    /// The label for an operation name.
-    pub fn label(&self, name: Option<&str>) -> Arc<str> {
+    /// The label for an operation name run by a caller of `tier`.
+    pub fn label(&self, tier: Tier, name: Option<&str>) -> Arc<str> {
         let Some(name) = name else {
             return Arc::from(UNNAMED);
         };
-        if let Ok(known) = self.known.read()
+        let known = match tier {
+            Tier::Public => &self.known[0],
+            Tier::Internal => &self.known[1],
+            Tier::Manager => &self.known[2],
+        };
+        if let Ok(known) = known.read()
             && let Some(found) = known.get(name)
         {
             return found.clone();
         }
-        let Ok(mut known) = self.known.write() else {
+        let Ok(mut known) = known.write() else {
             return Arc::from(OTHER);
         };
-        if known.len() >= self.cap || name.len() > 100 {
+        if known.len() >= self.share || name.len() > 100 {
             return Arc::from(OTHER);
         }
         let label: Arc<str> = Arc::from(name);
@@ -309,12 +323,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn operation_names_are_capped() {
-        let names = OperationNames::new(2);
-        assert_eq!(&*names.label(Some("A")), "A");
-        assert_eq!(&*names.label(Some("B")), "B");
-        assert_eq!(&*names.label(Some("C")), OTHER);
-        assert_eq!(&*names.label(Some("A")), "A");
-        assert_eq!(&*names.label(None), UNNAMED);
+    fn operation_names_are_capped_per_tier() {
+        let names = OperationNames::new(6);
+        assert_eq!(&*names.label(Tier::Public, Some("A")), "A");
+        assert_eq!(&*names.label(Tier::Public, Some("B")), "B");
+        assert_eq!(&*names.label(Tier::Public, Some("C")), OTHER);
+        assert_eq!(&*names.label(Tier::Public, Some("A")), "A");
+        assert_eq!(&*names.label(Tier::Internal, Some("Staff")), "Staff");
+        assert_eq!(&*names.label(Tier::Manager, Some("C")), "C");
+        assert_eq!(&*names.label(Tier::Public, None), UNNAMED);
+        assert_eq!(
+            &*OperationNames::new(0).label(Tier::Manager, Some("A")),
+            OTHER
+        );
     }
 }

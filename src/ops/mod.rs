@@ -2,6 +2,7 @@
 //! trusted documents, failing fast while the database is away, and graceful shutdown. The
 //! HTTP glue for these lives in [`crate::http`]; here are the mechanisms.
 
+pub mod apq;
 pub mod config;
 pub mod context;
 pub mod db_health;
@@ -50,14 +51,16 @@ pub struct Ops {
 
 impl Ops {
     /// Builds the layer and starts its housekeeping (histogram upkeep, idle-key eviction),
-    /// which stops by itself once the gateway is dropped.
+    /// which stops by itself once the gateway is dropped. `runs` judges manifest entries per
+    /// tier.
     pub fn new(
         config: OpsConfig,
         db: DatabaseConnection,
         audit: AuditStats,
+        runs: documents::Runs<'_>,
     ) -> Result<Arc<Self>, String> {
         let ops = Arc::new(Self {
-            documents: Documents::from_config(&config)?,
+            documents: Documents::from_config(&config, runs)?,
             metrics: Metrics::new(config.metrics_operation_names),
             limits: RateLimits::from_config(&config),
             db_health: DbHealth::new(db.clone()),

@@ -173,7 +173,7 @@ impl RateLimits {
 }
 
 /// The unit of an anonymous bucket: the address itself for IPv4, its /64 for IPv6.
-fn network_of(ip: IpAddr) -> IpAddr {
+pub(crate) fn network_of(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => {

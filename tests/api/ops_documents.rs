@@ -174,3 +174,145 @@ both_backends! {
         assert_eq!(refused["payload"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND");
     }
 }
+
+/// Selects fields only staff have: for a client they do not exist.
+const INSIGHT: &str = "query Insight { customers(first: 2) { edges { node { name lifetimeValue internalNotes churnRisk } } } }";
+
+/// POSTs `body` with a fixed request id and returns the raw answer, so two answers can be
+/// compared byte for byte.
+async fn raw_post(app: &TestApp, body: Value, token: Option<&str>) -> (StatusCode, Vec<u8>) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let mut request = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .header("x-request-id", "same-id");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let request = request.body(Body::from(body.to_string())).unwrap();
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    (
+        status,
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+}
+
+/// The answer to a hash never seen, for `token`.
+async fn unknown_hash(app: &TestApp, token: Option<&str>) -> (StatusCode, Vec<u8>) {
+    raw_post(
+        app,
+        json!({"extensions": persisted(&sha256_hex("{ never }"))}),
+        token,
+    )
+    .await
+}
+
+both_backends! {
+    async fn a_hash_registered_by_staff_is_unknown_to_other_tiers(backend) {
+        let app = TestApp::seeded(backend).await;
+        let employee = app.employee();
+        let client = app.client();
+        let hash = sha256_hex(INSIGHT);
+        let registered = app.post(json!({"query": INSIGHT, "extensions": persisted(&hash)}), Some(&employee)).await;
+        assert!(registered.1["data"]["customers"].is_object(), "{}", registered.1);
+        let (_, hit) = app.post(json!({"extensions": persisted(&hash)}), Some(&employee)).await;
+        assert_eq!(hit["data"], registered.1["data"], "{hit}");
+
+        for token in [Some(client.as_str()), None] {
+            let answer = raw_post(&app, json!({"extensions": persisted(&hash)}), token).await;
+            assert_eq!(answer, unknown_hash(&app, token).await, "{}", String::from_utf8_lossy(&answer.1));
+            let text = String::from_utf8_lossy(&answer.1);
+            assert!(text.contains("PERSISTED_QUERY_NOT_FOUND") && !text.contains("lifetimeValue"), "{text}");
+            // Over GET too.
+            let ext = encode(&persisted(&hash).to_string());
+            let (_, body) = get(&app, &format!("extensions={ext}"), token).await;
+            assert_eq!(first_code(&body), "PERSISTED_QUERY_NOT_FOUND", "{body}");
+            assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{body}");
+        }
+    }
+
+    async fn a_client_cannot_register_a_document_it_may_not_run(backend) {
+        let app = TestApp::seeded(backend).await;
+        let client = app.client();
+        let hash = sha256_hex(INSIGHT);
+        let refused = app.post(json!({"query": INSIGHT, "extensions": persisted(&hash)}), Some(&client)).await;
+        assert_eq!(first_code(&refused.1), "GRAPHQL_VALIDATION_FAILED", "{}", refused.1);
+        // Not stored: the hash alone is unknown, to the client and to an employee.
+        for token in [client.as_str(), app.employee().as_str()] {
+            let answer = raw_post(&app, json!({"extensions": persisted(&hash)}), Some(token)).await;
+            assert_eq!(answer, unknown_hash(&app, Some(token)).await, "{}", String::from_utf8_lossy(&answer.1));
+        }
+    }
+
+    async fn an_anonymous_flood_cannot_evict_an_employees_entry(backend) {
+        let app = TestApp::seeded_with(backend, |c| {
+            c.ops.apq_cache_size = 4;
+            c.ops.apq_caller_share = 2;
+        }).await;
+        let employee = app.employee();
+        let hash = sha256_hex(INSIGHT);
+        app.post(json!({"query": INSIGHT, "extensions": persisted(&hash)}), Some(&employee)).await;
+        let client = app.client();
+        let mine = "query Mine { viewer { role } }";
+        app.post(json!({"query": mine, "extensions": persisted(&sha256_hex(mine))}), Some(&client)).await;
+        for i in 0..30 {
+            let junk = format!("query Junk{i} {{ __typename }}");
+            let (_, body) = app.post(json!({"query": junk, "extensions": persisted(&sha256_hex(&junk))}), None).await;
+            assert_eq!(body["data"]["__typename"], "Query", "{body}");
+        }
+        let (_, hit) = app.post(json!({"extensions": persisted(&hash)}), Some(&employee)).await;
+        assert!(hit["data"]["customers"].is_object(), "{hit}");
+        let (_, hit) = app.post(json!({"extensions": persisted(&sha256_hex(mine))}), Some(&client)).await;
+        assert_eq!(hit["data"]["viewer"]["role"], "CLIENT", "{hit}");
+        // The flood only cycled through its own share.
+        let last = sha256_hex("query Junk29 { __typename }");
+        let (_, hit) = app.post(json!({"extensions": persisted(&last)}), None).await;
+        assert_eq!(hit["data"]["__typename"], "Query", "{hit}");
+        let first = sha256_hex("query Junk0 { __typename }");
+        let (_, miss) = app.post(json!({"extensions": persisted(&first)}), None).await;
+        assert_eq!(first_code(&miss), "PERSISTED_QUERY_NOT_FOUND", "{miss}");
+    }
+
+    async fn a_manifest_entry_without_roles_that_selects_internal_fields_is_unknown_for_a_client(backend) {
+        let manifest = json!({ "insight-v1": INSIGHT, "viewer-v1": VIEWER });
+        let app = with_manifest(backend, TrustedMode::Off, manifest).await;
+        let client = app.client();
+        for token in [Some(client.as_str()), None] {
+            let by_id = raw_post(&app, json!({"documentId": "insight-v1"}), token).await;
+            let unknown = raw_post(&app, json!({"documentId": "nope"}), token).await;
+            assert_eq!(by_id, unknown, "{}", String::from_utf8_lossy(&by_id.1));
+            let by_hash = raw_post(&app, json!({"extensions": persisted(&sha256_hex(INSIGHT))}), token).await;
+            assert_eq!(by_hash, unknown_hash(&app, token).await, "{}", String::from_utf8_lossy(&by_hash.1));
+        }
+        let (_, body) = app.post(json!({"documentId": "viewer-v1"}), Some(&client)).await;
+        assert_eq!(body["data"]["viewer"]["role"], "CLIENT", "{body}");
+        let (_, body) = app.post(json!({"documentId": "insight-v1"}), Some(&app.employee())).await;
+        assert!(body["data"]["customers"].is_object(), "{body}");
+    }
+
+    async fn a_staff_hash_is_unknown_to_a_client_over_websocket(backend) {
+        let app = TestApp::seeded(backend).await;
+        let addr = app.serve().await;
+        let hash = sha256_hex(INSIGHT);
+        let (mut staff, _) = connect(addr, Some(&app.employee())).await;
+        send(&mut staff, json!({"id": "1", "type": "subscribe", "payload": {"query": INSIGHT, "extensions": persisted(&hash)}})).await;
+        let answer = next(&mut staff).await;
+        assert!(answer["payload"]["data"]["customers"].is_object(), "{answer}");
+        let (mut ws, ack) = connect(addr, Some(&app.client())).await;
+        assert_eq!(ack["type"], "connection_ack");
+        send(&mut ws, json!({"id": "1", "type": "subscribe", "payload": {"query": "", "extensions": persisted(&hash)}})).await;
+        let staff_hash = next(&mut ws).await;
+        send(&mut ws, json!({"id": "1", "type": "subscribe", "payload": {"query": "", "extensions": persisted(&sha256_hex("{ never }"))}})).await;
+        let never = next(&mut ws).await;
+        assert_eq!(staff_hash["type"], "error", "{staff_hash}");
+        assert_eq!(staff_hash, never);
+        assert_eq!(staff_hash["payload"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND");
+    }
+}

@@ -147,6 +147,21 @@ impl Guard {
     }
 }
 
+impl Guard {
+    /// Whether callers of `tier` can run `text`: it parses within the limits and validates
+    /// against the tier's schema. The verdict is cached, so admitting the same text later
+    /// costs a lookup.
+    pub fn validates(&self, tier: Tier, text: &str) -> bool {
+        match self.verdict(tier, text) {
+            Verdict::Refused(_) => false,
+            Verdict::Parsed(parsed) => parsed
+                .outcome
+                .as_ref()
+                .is_ok_and(|checked| checked.executable.is_ok()),
+        }
+    }
+}
+
 /// A cached verdict and its share of the cache.
 #[derive(Clone)]
 struct Cached {
@@ -176,7 +191,8 @@ impl Admitted {
 impl Guard {
     /// The type and name of the operation `request` would run for `caller`, read from the
     /// document's syntax under the guard's limits (the verdict is cached for `admit`); `None`
-    /// when the document is refused or names no operation. For transports that must know the
+    /// when the document is refused, does not validate for the caller's tier (its name never
+    /// becomes a metrics label) or names no operation. For transports that must know the
     /// kind before running it: nothing else may parse an unchecked document, since only this
     /// parser stops at the nesting limit instead of recursing as deep as the text goes.
     pub fn operation(
@@ -185,10 +201,10 @@ impl Guard {
         request: &Request,
     ) -> Option<(OperationType, Option<String>)> {
         match self.verdict(policy::tier(caller), &request.query) {
-            Verdict::Refused(_) => None,
-            Verdict::Parsed(parsed) => parsed
+            Verdict::Parsed(parsed) if parsed.outcome.is_ok() => parsed
                 .chosen(request.operation_name.as_deref())
                 .map(|(name, kind)| (kind, name.map(str::to_owned))),
+            _ => None,
         }
     }
 
