@@ -115,6 +115,7 @@ impl AppState {
         let schema = &self.schema;
         let runs = |tier, text: &str| schema.runs(tier, text);
         self.ops = Ops::new(config.clone(), self.db.clone(), audit, &runs)?;
+        self.subjects = crate::http::subjects::Subjects::new(config.subject_ttl());
         Ok(self)
     }
 }

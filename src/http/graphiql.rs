@@ -10,7 +10,7 @@
 use axum::{
     Json,
     extract::{Path, State},
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
 use serde_json::{Value, json};
@@ -144,8 +144,19 @@ impl DemoIdentities {
 /// How long the tokens handed to the explorer live; a reload fetches new ones.
 const TOKEN_LIFETIME: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
 
-/// `GET /graphiql/identities`: who the explorer may act as. Tokens only in dev mode.
-pub async fn identities(State(state): State<AppState>) -> Response {
+/// `GET /graphiql/identities`: who the explorer may act as. Tokens only in dev mode, and only
+/// to the explorer page itself: a cross-origin request is refused (the route carries no CORS
+/// headers, so no other page could read the answer anyway; refusing also keeps the tokens out
+/// of responses a browser would merely hide).
+pub async fn identities(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !same_origin(&headers) {
+        return super::request_error(
+            StatusCode::FORBIDDEN,
+            super::Format::Json,
+            "FORBIDDEN",
+            "the explorer's identities are for the explorer page only (same origin)",
+        );
+    }
     let anonymous = json!({
         "key": "anonymous", "name": "anonymous", "role": null, "authorization": null,
         "about": "No token: the public surface (products, public articles).",
@@ -165,6 +176,30 @@ pub async fn identities(State(state): State<AppState>) -> Response {
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// Whether a request comes from a page of this origin (or from no page at all, like curl). A
+/// browser marks cross-origin fetches with `Sec-Fetch-Site` (`same-site` is another port or
+/// subdomain: another origin all the same) and with an `Origin` naming the page's origin,
+/// which must then be this very host.
+fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site")
+        && !matches!(site.as_bytes(), b"same-origin" | b"none")
+    {
+        return false;
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    match (origin.to_str().ok(), host) {
+        (Some(origin), Some(host)) => ["http://", "https://"].iter().any(|scheme| {
+            origin
+                .strip_prefix(scheme)
+                .is_some_and(|rest| rest.eq_ignore_ascii_case(host))
+        }),
+        _ => false,
+    }
 }
 
 fn dev_identities(demo: &DemoIdentities, anonymous: Value) -> Value {

@@ -39,9 +39,8 @@ use crate::{
 /// The router the binary serves and tests drive in-process.
 pub fn router(state: AppState, config: &Config) -> Router {
     let ops = state.ops.clone();
-    Router::new()
+    let api = Router::new()
         .route("/", get(graphiql::root))
-        .route("/graphiql/identities", get(graphiql::identities))
         .route("/graphiql/{*path}", get(graphiql::asset))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::upgrade))
@@ -49,18 +48,30 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/ready", get(health::ready))
         .route("/metrics", get(health::metrics))
         .fallback(not_found)
+        .layer(cors(config));
+    // The explorer's identities (bearer tokens in dev mode) sit outside the CORS layer: no
+    // other origin may ever read them, nor be told by a preflight that it could.
+    let app = Router::new()
+        .route("/graphiql/identities", get(graphiql::identities))
+        .merge(api)
         .with_state(state)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             config.request_timeout(),
         ))
-        .layer(cors(config))
-        .layer(TraceLayer::new_for_http().make_span_with(middleware::span))
-        .layer(axum::middleware::from_fn_with_state(
-            ops,
-            middleware::context,
-        ))
+        .layer(TraceLayer::new_for_http().make_span_with(middleware::span));
+    // Dev mode signs tokens for anyone who asks the explorer: only the developer's own
+    // machine may, so a name that resolves elsewhere (DNS rebinding) is refused.
+    let app = if config.is_dev_mode() {
+        app.layer(axum::middleware::from_fn(middleware::loopback_host_only))
+    } else {
+        app
+    };
+    app.layer(axum::middleware::from_fn_with_state(
+        ops,
+        middleware::context,
+    ))
 }
 
 /// Which browser origins may call the API: `CORS_ORIGINS` when set (`*` for any); otherwise
@@ -194,8 +205,16 @@ pub async fn authenticate_value(state: &AppState, value: &str) -> Result<Caller,
         .verifier
         .verify_header(value)
         .map_err(Refusal::Token)?;
-    match state.subjects.check(&state.db, &viewer).await {
-        Ok(()) => Ok(Caller(Some(viewer))),
+    standing(state, &viewer).await?;
+    Ok(Caller(Some(viewer)))
+}
+
+/// Whether a verified viewer's subject still stands: the customer exists, is not erased and
+/// fits the role. The one rule for HTTP requests, `connection_init` and every operation (and
+/// periodic re-check) of an open socket, answered from the subject cache.
+pub async fn standing(state: &AppState, viewer: &crate::auth::Viewer) -> Result<(), Refusal> {
+    match state.subjects.check(&state.db, viewer).await {
+        Ok(()) => Ok(()),
         Err(SubjectError::Unknown) => Err(Refusal::Token(AuthError(
             "the token's subject is not a customer its role may act as".to_owned(),
             crate::auth::Rejection::UnknownSubject,

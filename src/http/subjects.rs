@@ -1,7 +1,8 @@
 //! Whether a verified token's subject names a customer of the kind its role needs (clients are
 //! external customers, employees and managers internal ones). Token verification in `auth`
 //! stays pure; this lookup sits next to it in the transport, behind a small short-lived cache
-//! so that it costs one primary-key read per subject per minute, not one per request.
+//! so that it costs one primary-key read per subject per TTL, not one per request. HTTP
+//! requests, WebSocket operations and open sockets' periodic re-checks all ask it.
 
 use std::time::Duration;
 
@@ -11,24 +12,22 @@ use sea_orm::DatabaseConnection;
 
 use crate::{auth::Viewer, policy, service};
 
-/// How long a subject's kind is trusted before it is read again (an erased customer's token
-/// stops working within this time).
-const TTL: Duration = Duration::from_secs(30);
+/// How long a subject's kind is trusted before it is read again by default (an erased
+/// customer's token stops working within this time); `SUBJECT_CACHE_SECS` changes it.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(30);
 /// Most subjects remembered.
 const CAPACITY: u64 = 10_000;
 
 /// The cache of subjects' customer kinds (`None`: no such customer).
 #[derive(Clone)]
-pub struct Subjects(Cache<i32, Option<CustomerKind>>);
+pub struct Subjects {
+    cache: Cache<i32, Option<CustomerKind>>,
+    ttl: Duration,
+}
 
 impl Default for Subjects {
     fn default() -> Self {
-        Self(
-            Cache::builder()
-                .max_capacity(CAPACITY)
-                .time_to_live(TTL)
-                .build(),
-        )
+        Self::new(DEFAULT_TTL)
     }
 }
 
@@ -42,6 +41,22 @@ pub enum SubjectError {
 }
 
 impl Subjects {
+    /// A cache that trusts what it read for `ttl`.
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            cache: Cache::builder()
+                .max_capacity(CAPACITY)
+                .time_to_live(ttl)
+                .build(),
+            ttl,
+        }
+    }
+
+    /// How long an answer is trusted: the granularity at which open sockets re-check.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
     /// Checks that `viewer`'s subject exists and fits its role.
     pub async fn check(
         &self,
@@ -50,7 +65,7 @@ impl Subjects {
     ) -> Result<(), SubjectError> {
         let id = viewer.customer_id;
         let kind = self
-            .0
+            .cache
             .try_get_with(id, service::customer::kind_of(db, id))
             .await
             // Any failure to read is an outage for this purpose (the cause is logged by `Error`).

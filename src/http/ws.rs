@@ -4,7 +4,10 @@
 //! `Authorization` header. The session itself — limits, expiry, keep-alive, shutdown — is in
 //! [`super::ws_session`].
 
-use std::sync::{Arc, OnceLock};
+use std::{
+    net::IpAddr,
+    sync::{Arc, OnceLock},
+};
 
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocketProtocols};
 use axum::{
@@ -14,18 +17,20 @@ use axum::{
 };
 
 use super::{
-    Format, Refusal, authenticate, authenticate_value, request_error, subject_unavailable,
+    Format, Refusal, authenticate, authenticate_value, gate, request_error, subject_unavailable,
     ws_session,
 };
 use crate::{
     app::AppState,
-    auth::Caller,
+    auth::{AuthError, Caller},
     graphql::{batching::Batching, loaders::Loaders},
     ops::context::{RequestContext, new_request_id},
 };
 
 /// Prefix of a refused `connection_init`'s close reason.
 pub const FORBIDDEN: &str = "Forbidden";
+/// Prefix of the close reason of a `connection_init` refused by the rate limit.
+pub const TOO_MANY: &str = "Too many requests";
 
 /// Upgrades to a GraphQL WebSocket session.
 pub async fn upgrade(
@@ -44,15 +49,8 @@ pub async fn upgrade(
     let header_caller = match authenticate(&state, &headers).await {
         Ok(caller) => caller,
         Err(Refusal::Unavailable) => return subject_unavailable(Format::Json),
-        Err(Refusal::Token(err)) => {
-            state.ops.metrics.token_rejected(err.1.label());
-            return request_error(
-                StatusCode::UNAUTHORIZED,
-                Format::Json,
-                "UNAUTHENTICATED",
-                &err.0,
-            );
-        }
+        // As over HTTP: 401, drawn from the address's anonymous bucket (429 once it is empty).
+        Err(Refusal::Token(err)) => return gate::unauthenticated(&state, Format::Json, err),
     };
     let context = RequestContext::current().unwrap_or_else(|| RequestContext {
         id: new_request_id().into(),
@@ -70,11 +68,14 @@ pub async fn upgrade(
 
 /// The `connection_init` handler: decides the socket's caller (the payload's token wins over
 /// the upgrade header's), records it in `caller_cell` for the session's expiry checks, and
-/// returns the connection data every operation of the socket runs with.
+/// returns the connection data every operation of the socket runs with. A token that fails
+/// draws from `client`'s anonymous bucket, as a 401 over HTTP does, so sockets are no way
+/// around the limit on guessing tokens.
 pub fn on_init(
     state: AppState,
     header_caller: Caller,
     caller_cell: Arc<OnceLock<Caller>>,
+    client: Option<IpAddr>,
 ) -> impl FnOnce(
     serde_json::Value,
 ) -> futures_util::future::BoxFuture<'static, async_graphql::Result<async_graphql::Data>>
@@ -87,7 +88,7 @@ pub fn on_init(
                     Ok(caller) => caller,
                     Err(Refusal::Token(e)) => {
                         state.ops.metrics.token_rejected(e.1.label());
-                        return Err(async_graphql::Error::new(format!("{FORBIDDEN}: {e}")));
+                        return Err(async_graphql::Error::new(refusal(&state, client, &e)));
                     }
                     Err(Refusal::Unavailable) => {
                         return Err(async_graphql::Error::new(format!(
@@ -109,6 +110,17 @@ pub fn on_init(
             data.insert(state.reads.clone());
             Ok(data)
         })
+    }
+}
+
+/// The close reason for a refused token: `Forbidden…`, or `Too many requests…` once the
+/// address's anonymous bucket is empty (recoded to 4403 and 1013 by the session).
+fn refusal(state: &AppState, client: Option<IpAddr>, err: &AuthError) -> String {
+    match state.ops.limits.check(&Caller(None), client) {
+        Some(decision) if !decision.allowed => {
+            format!("{TOO_MANY}: try again in {} s", decision.reset_secs.max(1))
+        }
+        _ => format!("{FORBIDDEN}: {err}"),
     }
 }
 

@@ -5,6 +5,9 @@
 //! - a socket is as good as its token: an operation started after the token's `exp` (plus the
 //!   configured leeway) is answered `UNAUTHENTICATED` and the socket closes with 4403
 //!   (subscriptions already end at `exp` by themselves);
+//! - and as good as its subject: every operation asks the subject cache HTTP asks, and so does
+//!   a timer once per cache TTL, so an erased (or re-kinded) customer's socket is refused and
+//!   closed with 4403, subscriptions and all;
 //! - per-caller rate limits (the same buckets as HTTP), at most `WS_MAX_OPERATIONS` operations
 //!   and `WS_MAX_SUBSCRIPTIONS` subscriptions running at once, duplicate ids closed with 4409;
 //! - server pings every `WS_PING_INTERVAL_SECS`; a peer silent for two intervals is closed;
@@ -26,7 +29,12 @@ use futures_util::{SinkExt, StreamExt, stream::BoxStream};
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::{gate, graphql::code_errors, ws::FORBIDDEN};
+use super::{
+    Refusal, gate,
+    graphql::code_errors,
+    standing,
+    ws::{FORBIDDEN, TOO_MANY},
+};
 use crate::{
     app::AppState,
     auth::Caller,
@@ -181,7 +189,7 @@ pub async fn serve(
         rx.recv().await.map(|message| (message, rx))
     });
     let engine = Protocol::from_message_stream(executor, input, protocol).on_connection_init(
-        super::ws::on_init(state.clone(), header_caller, caller.clone()),
+        super::ws::on_init(state.clone(), header_caller, caller.clone(), context.client),
     );
     let session = Session {
         state,
@@ -209,6 +217,12 @@ impl Session {
         let init_deadline = tokio::time::sleep(Duration::from_secs(config.ws_init_timeout_secs));
         let interval = Duration::from_secs(config.ws_ping_interval_secs.max(1));
         let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+        // Re-asking the subject cache once per TTL costs a lookup per socket (and at most one
+        // primary-key read per subject, shared with HTTP) and ends a lapsed identity's
+        // subscriptions within two TTLs of the change.
+        let ttl = self.state.subjects.ttl();
+        let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + ttl, ttl);
+        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let shutdown = self.state.ops.shutdown.clone();
         let stopping = shutdown.triggered();
         tokio::pin!(init_deadline, stopping);
@@ -226,7 +240,7 @@ impl Session {
                         }
                     };
                     last_heard = Instant::now();
-                    match self.incoming(&text) {
+                    match self.incoming(&text).await {
                         Step::Forward(message) => {
                             if to_engine.try_send(Ok(*message)).is_err() {
                                 break Some((1008, "too many messages in flight".to_owned()));
@@ -267,6 +281,11 @@ impl Session {
                         break None;
                     }
                 }
+                _ = recheck.tick(), if self.acked => {
+                    if let Some(close) = self.lapsed().await {
+                        break Some(close);
+                    }
+                }
                 () = &mut stopping => break Some((1001, "server shutting down".to_owned())),
             }
         };
@@ -292,9 +311,9 @@ impl Session {
     }
 
     /// Decides what to do with one client message.
-    fn incoming(&mut self, bytes: &[u8]) -> Step {
+    async fn incoming(&mut self, bytes: &[u8]) -> Step {
         match ClientMessage::from_bytes(bytes) {
-            Ok(ClientMessage::Start { id, payload }) => self.start(id, payload),
+            Ok(ClientMessage::Start { id, payload }) => self.start(id, payload).await,
             Ok(message @ ClientMessage::ConnectionInit { .. }) => {
                 self.initialised = true;
                 Step::Forward(Box::new(message))
@@ -305,24 +324,13 @@ impl Session {
     }
 
     /// Admits a new operation, or says why not.
-    fn start(&mut self, id: String, mut request: Request) -> Step {
+    async fn start(&mut self, id: String, mut request: Request) -> Step {
         if !self.acked {
             return Step::Close(4401, "Unauthorized".to_owned());
         }
         let caller = self.caller.get().cloned().unwrap_or_default();
-        let leeway = i64::try_from(self.state.verifier.leeway_secs()).unwrap_or(i64::MAX);
-        let now = chrono::Utc::now().timestamp();
-        if caller
-            .viewer()
-            .is_some_and(|v| now > v.expires_at.saturating_add(leeway))
-        {
-            return Step::RefuseAndClose(
-                id,
-                "UNAUTHENTICATED",
-                "the token has expired: reconnect with a fresh one".to_owned(),
-                4403,
-                format!("{FORBIDDEN}: the token has expired"),
-            );
+        if let Some(refusal) = self.refuse_unless_standing(&id, &caller).await {
+            return refusal;
         }
         let ops = self.state.ops.clone();
         let role = gate::role_label(&caller);
@@ -405,6 +413,48 @@ impl Session {
         }))
     }
 
+    /// Why operation `id` may not start on behalf of `caller`, if it may not: its token has
+    /// expired, or its subject no longer stands (erased, or no longer of the kind its role
+    /// needs; the same cached check HTTP makes). Either closes the socket with 4403.
+    async fn refuse_unless_standing(&self, id: &str, caller: &Caller) -> Option<Step> {
+        let viewer = caller.viewer()?;
+        let leeway = i64::try_from(self.state.verifier.leeway_secs()).unwrap_or(i64::MAX);
+        if chrono::Utc::now().timestamp() > viewer.expires_at.saturating_add(leeway) {
+            return Some(Step::RefuseAndClose(
+                id.to_owned(),
+                "UNAUTHENTICATED",
+                "the token has expired: reconnect with a fresh one".to_owned(),
+                4403,
+                format!("{FORBIDDEN}: the token has expired"),
+            ));
+        }
+        match standing(&self.state, viewer).await {
+            Ok(()) => None,
+            Err(Refusal::Token(err)) => Some(Step::RefuseAndClose(
+                id.to_owned(),
+                "UNAUTHENTICATED",
+                err.0.clone(),
+                4403,
+                format!("{FORBIDDEN}: {}", err.0),
+            )),
+            Err(Refusal::Unavailable) => Some(Step::Refuse(
+                id.to_owned(),
+                "SERVICE_UNAVAILABLE",
+                "service temporarily unavailable, try again shortly".to_owned(),
+            )),
+        }
+    }
+
+    /// The close for a socket whose subject stopped standing since it was last checked. An
+    /// outage ends no session: the next operation is refused on its own until it is over.
+    async fn lapsed(&self) -> Option<(u16, String)> {
+        let viewer = self.caller.get()?.viewer()?;
+        match standing(&self.state, viewer).await {
+            Err(Refusal::Token(err)) => Some((4403, format!("{FORBIDDEN}: {}", err.0))),
+            Ok(()) | Err(Refusal::Unavailable) => None,
+        }
+    }
+
     /// A protocol `error` message for operation `id`.
     fn error_message(&self, id: &str, code: &str, message: &str) -> Message {
         let error = json!({
@@ -432,11 +482,13 @@ fn describe(schema: &Served, caller: &Caller, request: &Request) -> (Kind, Optio
 }
 
 /// graphql-ws says a refused `connection_init` closes with 4403 Forbidden; async-graphql
-/// closes with a generic 1002, so refusals are marked and re-coded.
+/// closes with a generic 1002, so refusals are marked and re-coded. A rate-limited one gets
+/// 1013 "Try Again Later" (RFC 6455's registry), which graphql-ws clients retry with backoff;
+/// graphql-ws's own 4429 means a second `connection_init`, not a limit.
 fn recode_close(code: u16, reason: String) -> (u16, String) {
-    if code == 1002 && reason.starts_with(FORBIDDEN) {
-        (4403, reason)
-    } else {
-        (code, reason)
+    match code {
+        1002 if reason.starts_with(FORBIDDEN) => (4403, reason),
+        1002 if reason.starts_with(TOO_MANY) => (1013, reason),
+        _ => (code, reason),
     }
 }

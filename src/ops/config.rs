@@ -126,6 +126,10 @@ pub struct OpsConfig {
     /// Seconds between the server's WebSocket pings; a peer silent for two intervals is closed.
     #[arg(long, env = "WS_PING_INTERVAL_SECS", default_value_t = 30)]
     pub ws_ping_interval_secs: u64,
+    /// Seconds a token subject's standing (the customer exists, is not erased, fits the role)
+    /// is trusted before it is read again; open WebSockets re-check it as often.
+    #[arg(long, env = "SUBJECT_CACHE_SECS", default_value_t = 30)]
+    pub subject_cache_secs: u64,
     /// Origins allowed to call the API from a browser, comma-separated, or `*`. Default: none
     /// when a signing key is configured (production), any in dev mode.
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',')]
@@ -157,6 +161,11 @@ impl OpsConfig {
                 (cpus * 3).max(4)
             })
             .max(1)
+    }
+
+    /// How long a subject's standing is trusted (at least a second).
+    pub fn subject_ttl(&self) -> Duration {
+        Duration::from_secs(self.subject_cache_secs.max(1))
     }
 
     /// The grace period after SIGTERM.

@@ -98,3 +98,54 @@ both_backends! {
         }
     }
 }
+
+fn with_headers(path: &str, headers: &[(&str, &str)]) -> Request<Body> {
+    let mut request = Request::get(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.body(Body::empty()).unwrap()
+}
+
+both_backends! {
+    async fn identities_go_to_the_explorer_page_only_and_dev_mode_answers_loopback_hosts_only(backend) {
+        let app = TestApp::dev_mode(backend).await;
+        let host = ("host", "127.0.0.1:8000");
+        for foreign in [
+            vec![host, ("origin", "https://evil.example")],
+            vec![host, ("sec-fetch-site", "cross-site")],
+            vec![host, ("sec-fetch-site", "same-site"), ("origin", "http://127.0.0.1:3000")],
+        ] {
+            let (status, headers, body) = app.send(with_headers("/graphiql/identities", &foreign)).await;
+            assert_eq!((status, first_code(&body)), (StatusCode::FORBIDDEN, "FORBIDDEN"), "{foreign:?}: {body}");
+            assert!(headers.get("access-control-allow-origin").is_none(), "{headers:?}");
+            assert!(!body.to_string().contains("Bearer"), "{body}");
+        }
+        // No preflight invites another origin to send it an Authorization header.
+        let preflight = Request::options("/graphiql/identities").header("host", "127.0.0.1:8000")
+            .header("origin", "https://evil.example").header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization").body(Body::empty()).unwrap();
+        let (_, headers, _) = app.send(preflight).await;
+        assert!(headers.keys().all(|k| !k.as_str().starts_with("access-control-")), "{headers:?}");
+        // The page itself gets its people, still with no CORS headers.
+        let page = [host, ("origin", "http://127.0.0.1:8000"), ("sec-fetch-site", "same-origin")];
+        let (status, headers, body) = app.send(with_headers("/graphiql/identities", &page)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.to_string().contains("Bearer"), "{body}");
+        assert!(headers.get("access-control-allow-origin").is_none(), "{headers:?}");
+
+        // Dev mode: a name that is not loopback (a DNS-rebinding page's) is refused everywhere.
+        for path in ["/graphiql/identities", "/graphql", "/health"] {
+            let (status, _, body) = app.send(with_headers(path, &[("host", "evil.example")])).await;
+            assert_eq!((status, first_code(&body)), (StatusCode::FORBIDDEN, "FORBIDDEN"), "{path}: {body}");
+        }
+        for loopback in ["localhost:8000", "127.0.0.1", "[::1]:8000"] {
+            let (status, _, _) = app.send(with_headers("/health", &[("host", loopback)])).await;
+            assert_eq!(status, StatusCode::OK, "{loopback}");
+        }
+        // With a key configured the gateway serves whatever name its proxy gives it.
+        let production = TestApp::seeded(backend).await;
+        let (status, _, _) = production.send(with_headers("/health", &[("host", "evil.example")])).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+}

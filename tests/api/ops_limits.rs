@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::{helpers::*, raw_http};
 
 /// Serves the app on a real socket with the peer address known (as the binary does).
-async fn serve_with_peers(app: &TestApp) -> SocketAddr {
+pub(crate) async fn serve_with_peers(app: &TestApp) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let service = app
@@ -23,7 +23,7 @@ async fn serve_with_peers(app: &TestApp) -> SocketAddr {
 }
 
 /// POSTs `{ __typename }` over real HTTP; returns status, headers and body.
-async fn ask(
+pub(crate) async fn ask(
     addr: SocketAddr,
     token: Option<&str>,
     forwarded_for: Option<&str>,

@@ -1,6 +1,8 @@
 //! WebSocket limits through a real WebSocket client: a socket is as good as its token,
 //! `connection_init` must come in time, operations and subscriptions per socket are capped and
-//! rate limited like HTTP, silent peers are closed, duplicate ids are refused.
+//! rate limited like HTTP, silent peers are closed, duplicate ids are refused; a socket is as
+//! good as its subject too (an erased employee's socket stops and closes 4403), and bad tokens
+//! in `connection_init` draw from the address's bucket like HTTP's 401s.
 
 use std::time::Duration;
 
@@ -10,12 +12,92 @@ use serde_json::json;
 use crate::{helpers::*, live::*};
 
 const QUERY: &str = "query Me { viewer { customerId } }";
+/// What only staff may read: names, e-mails and internal notes of customers.
+const STAFF_QUERY: &str = "{ customers(first: 3) { edges { node { name email internalNotes } } } }";
+
+/// Erases customer `id` as the demo manager, over HTTP.
+async fn erase(app: &TestApp, id: i32) {
+    let read = format!(r#"{{ customer(id: "{id}") {{ version }} }}"#);
+    let version = app.data(&read, Some(&app.manager())).await["customer"]["version"].clone();
+    let erase =
+        format!(r#"mutation {{ eraseCustomer(id: "{id}", expectedVersion: {version}) {{ id }} }}"#);
+    app.data(&erase, Some(&app.manager())).await;
+}
+
+/// Reads until the socket closes, skipping `next` messages of subscription `live`; returns the
+/// close, or the first other message.
+async fn until_closed(ws: &mut Ws) -> serde_json::Value {
+    loop {
+        let message = next(ws).await;
+        if !(message["type"] == "next" && message["id"] == "live") {
+            return message;
+        }
+    }
+}
 
 fn subscribe(id: &str, query: &str) -> serde_json::Value {
     json!({"id": id, "type": "subscribe", "payload": {"query": query}})
 }
 
 both_backends! {
+    async fn bad_tokens_in_connection_init_draw_from_the_addresses_bucket_like_http(backend) {
+        let app = TestApp::seeded_with(backend, |c| c.ops.rate_limit_anonymous = "2/m".parse().unwrap()).await;
+        let addr = crate::ops_limits::serve_with_peers(&app).await;
+        for _ in 0..2 {
+            let (_ws, closed) = connect(addr, Some("not.a.token")).await;
+            assert_eq!(closed["code"], 4403, "{closed}");
+        }
+        let (_ws, closed) = connect(addr, Some("not.a.token")).await;
+        assert_eq!(closed["code"], 1013, "rate limited: {closed}");
+        // The same bucket answers HTTP's bad tokens from that address.
+        let (status, _, body) = crate::ops_limits::ask(addr, Some("not.a.token"), None).await;
+        assert_eq!(status, axum::http::StatusCode::TOO_MANY_REQUESTS, "{body}");
+    }
+
+    async fn an_erased_employees_subscription_is_closed_4403_without_a_further_operation(backend) {
+        let app = TestApp::seeded_with(backend, |c| c.ops.subject_cache_secs = 1).await;
+        let addr = app.serve().await;
+        let employee = app.employee();
+        let (mut ws, ack) = connect(addr, Some(&employee)).await;
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        send(&mut ws, subscribe("live", SUBSCRIBE)).await;
+        send(&mut ws, subscribe("q1", STAFF_QUERY)).await;
+        let answer = next(&mut ws).await;
+        assert!(answer["payload"]["data"]["customers"]["edges"][0]["node"]["email"].is_string(), "{answer}");
+        assert_eq!(next(&mut ws).await["type"], "complete");
+
+        erase(&app, app.ids().employee).await;
+        // Within two cache lifetimes the open subscription ends with the socket: 4403.
+        let started = std::time::Instant::now();
+        let closed = until_closed(&mut ws).await;
+        assert_eq!(closed["type"], "close", "{closed}");
+        assert_eq!(closed["code"], 4403, "{closed}");
+        assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+        // HTTP refuses the same token by the same rule.
+        let (status, body) = app.post(json!({"query": QUERY}), Some(&employee)).await;
+        assert_eq!((status, first_code(&body)), (axum::http::StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"), "{body}");
+    }
+
+    async fn an_erased_employees_socket_runs_no_further_query(backend) {
+        let app = TestApp::seeded_with(backend, |c| c.ops.subject_cache_secs = 1).await;
+        let addr = app.serve().await;
+        let (mut ws, ack) = connect(addr, Some(&app.employee())).await;
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        erase(&app, app.ids().employee).await;
+        // Past the cache's lifetime the next operation is refused — unless the periodic
+        // re-check closed the socket first; either way no staff data.
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        send(&mut ws, subscribe("q1", STAFF_QUERY)).await;
+        let mut answer = next(&mut ws).await;
+        if answer["type"] == "error" {
+            assert_eq!(answer["id"], "q1", "{answer}");
+            assert_eq!(answer["payload"][0]["extensions"]["code"], "UNAUTHENTICATED", "{answer}");
+            answer = next(&mut ws).await;
+        }
+        assert_eq!(answer["type"], "close", "{answer}");
+        assert_eq!(answer["code"], 4403, "{answer}");
+    }
+
     async fn an_operation_after_the_token_expired_is_refused_and_the_socket_closes_4403(backend) {
         let app = TestApp::seeded_with(backend, |c| c.jwt_leeway_secs = 0).await;
         let addr = app.serve().await;
