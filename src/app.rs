@@ -10,7 +10,10 @@ use crate::{
     config::Config,
     db::replicas::ReadPools,
     graphql::{self, Limits, Served, guard::ReadObserver},
-    http::graphiql::DemoIdentities,
+    http::{
+        graphiql::DemoIdentities,
+        subjects::{self, Subjects},
+    },
     ops::{Ops, OpsConfig},
     seed,
     service::{
@@ -40,6 +43,8 @@ pub struct AppState {
     pub loader_delay: Duration,
     /// Recently checked token subjects (does the customer exist, and fit the role?).
     pub subjects: crate::http::subjects::Subjects,
+    /// Change events and subject lapses, heard from every replica.
+    pub events: EventBus,
     /// Metrics, rate limits, the database circuit, the shutdown signal.
     pub ops: Arc<Ops>,
     /// The demo's people for the explorer's role picker: dev mode only.
@@ -66,8 +71,9 @@ impl AppState {
         listen_url: Option<&str>,
     ) -> Result<(Self, tokio::task::JoinHandle<()>), StartError> {
         let bus = EventBus::start_listening(&db, listen_url).await?;
+        let subjects = Subjects::new(subjects::DEFAULT_TTL, bus.subscribe_lapses());
         // One writer per process: every write, the audit's included, shares its SQLite queue.
-        let writes = Writer::new(db.clone(), bus);
+        let writes = Writer::new(db.clone(), bus.clone());
         let (sink, writer) = audit::start(writes.clone());
         let audit_stats = sink.stats();
         let observer: ReadObserver = Arc::new(move |caller: &Caller, operation, fields| {
@@ -90,7 +96,8 @@ impl AppState {
             db,
             verifier: Arc::new(verifier),
             loader_delay: limits.loader_delay,
-            subjects: Default::default(),
+            subjects,
+            events: bus,
             demo_identities: None,
         };
         Ok((state, writer))
@@ -115,7 +122,7 @@ impl AppState {
         let schema = &self.schema;
         let runs = |tier, text: &str| schema.runs(tier, text);
         self.ops = Ops::new(config.clone(), self.db.clone(), audit, &runs)?;
-        self.subjects = crate::http::subjects::Subjects::new(config.subject_ttl());
+        self.subjects = Subjects::new(config.subject_ttl(), self.events.subscribe_lapses());
         Ok(self)
     }
 }

@@ -27,7 +27,7 @@ use async_graphql::{
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt, stream::BoxStream};
 use serde_json::json;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 
 use super::{
     Refusal, gate,
@@ -223,6 +223,9 @@ impl Session {
         let ttl = self.state.subjects.ttl();
         let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + ttl, ttl);
         recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // A lapse announced by any replica re-checks at once, not at the next tick.
+        let mut forgotten = self.state.subjects.forgotten();
+        let mut hearing = true;
         let shutdown = self.state.ops.shutdown.clone();
         let stopping = shutdown.triggered();
         tokio::pin!(init_deadline, stopping);
@@ -283,6 +286,14 @@ impl Session {
                 }
                 _ = recheck.tick(), if self.acked => {
                     if let Some(close) = self.lapsed().await {
+                        break Some(close);
+                    }
+                }
+                lapse = forgotten.recv(), if self.acked && hearing => {
+                    hearing = !matches!(lapse, Err(broadcast::error::RecvError::Closed));
+                    if self.concerns(lapse)
+                        && let Some(close) = self.lapsed().await
+                    {
                         break Some(close);
                     }
                 }
@@ -442,6 +453,19 @@ impl Session {
                 "SERVICE_UNAVAILABLE",
                 "service temporarily unavailable, try again shortly".to_owned(),
             )),
+        }
+    }
+
+    /// Whether a lapse notice may be about this socket's subject (a missed notice may be).
+    fn concerns(&self, lapse: Result<Option<i32>, broadcast::error::RecvError>) -> bool {
+        let Some(viewer) = self.caller.get().and_then(|caller| caller.viewer()) else {
+            return false;
+        };
+        match lapse {
+            Ok(Some(id)) => id == viewer.customer_id,
+            Ok(None) | Err(broadcast::error::RecvError::Lagged(_)) => true,
+            // The gateway is going away; shutdown closes the socket.
+            Err(broadcast::error::RecvError::Closed) => false,
         }
     }
 

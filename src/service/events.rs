@@ -13,6 +13,10 @@ use crate::{Result, policy::Audience};
 
 /// The PostgreSQL channel events travel on.
 const CHANNEL: &str = "crm_interaction_events";
+/// The PostgreSQL channel that says a token subject stopped standing (its customer was
+/// erased): every replica forgets what it cached about that subject at once, instead of
+/// trusting it, and keeping its sockets open, until the cache entry expires.
+const LAPSE_CHANNEL: &str = "crm_subject_lapses";
 /// Events a slow subscriber may fall behind by before it skips some.
 const CAPACITY: usize = 1024;
 
@@ -58,6 +62,7 @@ fn internal_only() -> Audience {
 #[derive(Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<InteractionEvent>,
+    lapses: broadcast::Sender<i32>,
     backend: DbBackend,
 }
 
@@ -74,8 +79,10 @@ impl EventBus {
         listen_url: Option<&str>,
     ) -> Result<Self> {
         let (tx, _) = broadcast::channel(CAPACITY);
+        let (lapses, _) = broadcast::channel(CAPACITY);
         let bus = Self {
             tx,
+            lapses,
             backend: db.get_database_backend(),
         };
         if bus.backend == DbBackend::Postgres {
@@ -92,26 +99,29 @@ impl EventBus {
         };
         let mut listener = connected.map_err(|e| crate::Error::internal("LISTEN connection", e))?;
         listener
-            .listen(CHANNEL)
+            .listen_all([CHANNEL, LAPSE_CHANNEL])
             .await
             .map_err(|e| crate::Error::internal("LISTEN", e))?;
-        // A weak handle: the listener stops once the gateway has dropped its bus.
+        // Weak handles: the listener stops once the gateway has dropped its bus.
         let tx = self.tx.downgrade();
+        let lapses = self.lapses.downgrade();
         tokio::spawn(async move {
             loop {
                 match listener.recv().await {
-                    Ok(note) => match serde_json::from_str::<InteractionEvent>(note.payload()) {
-                        Ok(event) => match tx.upgrade() {
-                            Some(tx) => {
-                                let _ = tx.send(event);
-                            }
-                            None => break,
-                        },
-                        Err(err) => tracing::warn!(%err, "ignoring a malformed event"),
-                    },
+                    Ok(note) => {
+                        let delivered = if note.channel() == LAPSE_CHANNEL {
+                            deliver(&lapses, note.payload().parse::<i32>().ok())
+                        } else {
+                            deliver(&tx, serde_json::from_str(note.payload()).ok())
+                        };
+                        if !delivered {
+                            break;
+                        }
+                    }
                     Err(err) => {
                         // PgListener reconnects on the next recv; events sent meanwhile are lost,
-                        // which subscribers see as a gap, never as wrong data.
+                        // which subscribers see as a gap, never as wrong data (and a lapse
+                        // missed here still takes effect when the subject cache expires).
                         tracing::warn!(%err, "event listener lost its connection, retrying");
                         tokio::time::sleep(Duration::from_secs(1)).await;
                     }
@@ -126,6 +136,12 @@ impl EventBus {
         self.tx.subscribe()
     }
 
+    /// A receiver of every subject lapse from now on: the id of a customer whose tokens
+    /// stopped standing (erased), heard from every replica.
+    pub fn subscribe_lapses(&self) -> broadcast::Receiver<i32> {
+        self.lapses.subscribe()
+    }
+
     /// The part of publishing that belongs inside the transaction: on PostgreSQL one `NOTIFY`
     /// per event, which the server delivers (to every replica, this one included) only if the
     /// transaction commits. Nothing on SQLite.
@@ -133,6 +149,7 @@ impl EventBus {
         &self,
         txn: &DatabaseTransaction,
         events: &[InteractionEvent],
+        lapses: &[i32],
     ) -> Result<()> {
         if self.backend != DbBackend::Postgres {
             return Ok(());
@@ -140,24 +157,52 @@ impl EventBus {
         for event in events {
             let payload = serde_json::to_string(event)
                 .map_err(|e| crate::Error::internal("event payload", e))?;
-            txn.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT pg_notify($1, $2)",
-                [CHANNEL.into(), payload.into()],
-            ))
-            .await?;
+            notify(txn, CHANNEL, payload).await?;
+        }
+        for subject in lapses {
+            notify(txn, LAPSE_CHANNEL, subject.to_string()).await?;
         }
         Ok(())
     }
 
     /// The part of publishing that follows the commit: on SQLite this process's subscribers
     /// hear about `events` now. Nothing on PostgreSQL (the listener delivers them).
-    pub(crate) fn deliver_committed(&self, events: Vec<InteractionEvent>) {
+    pub(crate) fn deliver_committed(&self, events: Vec<InteractionEvent>, lapses: Vec<i32>) {
         if self.backend == DbBackend::Postgres {
             return;
         }
         for event in events {
             let _ = self.tx.send(event);
         }
+        for subject in lapses {
+            let _ = self.lapses.send(subject);
+        }
     }
+}
+
+/// `SELECT pg_notify(channel, payload)` inside `txn`: delivered only if it commits.
+async fn notify(txn: &DatabaseTransaction, channel: &str, payload: String) -> Result<()> {
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_notify($1, $2)",
+        [channel.into(), payload.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Hands a heard notification to this process's receivers; a payload that did not parse is
+/// logged and skipped. `false` once the bus is gone, which ends the listener.
+fn deliver<T>(to: &broadcast::WeakSender<T>, heard: Option<T>) -> bool {
+    let Some(tx) = to.upgrade() else {
+        return false;
+    };
+    match heard {
+        Some(value) => {
+            // No receivers is not an error: nobody is subscribed right now.
+            let _ = tx.send(value);
+        }
+        None => tracing::warn!("ignoring a malformed notification"),
+    }
+    true
 }

@@ -332,6 +332,8 @@ async fn erase_in(tx: &Tx, manager: i32, id: i32, expected: i32) -> Result<Erasu
     let blanked = blank_interactions(txn, id, now).await?;
     blank_voice(txn, id).await?;
     record(txn, manager, id, now).await?;
+    // An erased customer's tokens stop working everywhere as soon as this commits.
+    tx.lapse_subject(id);
     for row in &blanked {
         // Ids only: subscribers re-read the (tombstoned) row under their own scope.
         tx.publish(InteractionEvent {

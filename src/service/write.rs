@@ -70,6 +70,7 @@ pub struct Tx {
     txn: DatabaseTransaction,
     backend: DbBackend,
     events: SyncMutex<Vec<InteractionEvent>>,
+    lapses: SyncMutex<Vec<i32>>,
 }
 
 impl Tx {
@@ -83,6 +84,16 @@ impl Tx {
         match self.events.lock() {
             Ok(mut events) => events.push(event),
             Err(poisoned) => poisoned.into_inner().push(event),
+        }
+    }
+
+    /// Announces, once (and only if) the transaction commits, that customer `id`'s tokens no
+    /// longer stand (it was erased): every replica forgets its cached standing and closes
+    /// that subject's sockets at once rather than when the subject cache next expires.
+    pub fn lapse_subject(&self, id: i32) {
+        match self.lapses.lock() {
+            Ok(mut lapses) => lapses.push(id),
+            Err(poisoned) => poisoned.into_inner().push(id),
         }
     }
 
@@ -103,11 +114,8 @@ impl Tx {
         Ok(())
     }
 
-    fn take_events(&self) -> Vec<InteractionEvent> {
-        match self.events.lock() {
-            Ok(mut events) => std::mem::take(&mut *events),
-            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
-        }
+    fn take_events(&self) -> (Vec<InteractionEvent>, Vec<i32>) {
+        (take(&self.events), take(&self.lapses))
     }
 }
 
@@ -151,15 +159,16 @@ impl Writer {
             txn,
             backend,
             events: SyncMutex::new(Vec::new()),
+            lapses: SyncMutex::new(Vec::new()),
         };
         let outcome = work(&tx).await;
-        let events = tx.take_events();
+        let (events, lapses) = tx.take_events();
         let Tx { txn, .. } = tx;
         match outcome {
             Ok(value) => {
-                self.bus.notify_within(&txn, &events).await?;
+                self.bus.notify_within(&txn, &events, &lapses).await?;
                 txn.commit().await?;
-                self.bus.deliver_committed(events);
+                self.bus.deliver_committed(events, lapses);
                 Ok(value)
             }
             Err(err) => {
@@ -177,5 +186,13 @@ impl Writer {
 impl std::fmt::Debug for Writer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Writer").finish_non_exhaustive()
+    }
+}
+
+/// Empties a queue a (possibly poisoned) mutex guards: a panic elsewhere must not lose events.
+fn take<T>(queue: &SyncMutex<Vec<T>>) -> Vec<T> {
+    match queue.lock() {
+        Ok(mut items) => std::mem::take(&mut *items),
+        Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
     }
 }
