@@ -8,11 +8,10 @@
 
 use std::time::{Duration, Instant};
 
-use async_graphql::connection::CursorType;
 use chrono::{Duration as Span, TimeZone, Utc};
 use crm_gateway::{
     app::AppState,
-    auth::{Caller, Role, TokenVerifier, Viewer},
+    auth::{Caller, CursorKey, Role, TokenVerifier, Viewer},
     config::Config,
     graphql::{Limits, batching::Batching, guard::Allowed, loaders::Loaders},
     policy::{Audience, DepartmentScope, OwnerScope},
@@ -115,8 +114,9 @@ async fn main() {
     // Walk there through the API once, to hold the cursor a client would hold.
     let mut cursor: Option<String> = None;
     let mut seen = 0u64;
+    let key = CursorKey::from_bytes([7; 32]);
     while seen < depth {
-        let page = PageRequest::new(Some(100), cursor.as_deref(), None, None).expect("page");
+        let page = PageRequest::new(&key, Some(100), cursor.as_deref(), None, None).expect("page");
         let p = service::interaction::list(
             &db,
             OwnerScope::All,
@@ -128,16 +128,17 @@ async fn main() {
         .await
         .expect("walk");
         let take = ((depth - seen) as usize).min(p.items.len());
-        cursor = Some(p.items[take - 1].0.encode_cursor());
+        cursor = Some(p.items[take - 1].0.seal(&key));
         seen += take as u64;
         if !p.has_next {
             break;
         }
     }
     let keyset = time(ROUNDS, || {
-        let (db, cursor) = (db.clone(), cursor.clone());
+        let (db, cursor, key) = (db.clone(), cursor.clone(), key.clone());
         async move {
-            let page = PageRequest::new(Some(50), cursor.as_deref(), None, None).expect("page");
+            let page =
+                PageRequest::new(&key, Some(50), cursor.as_deref(), None, None).expect("page");
             service::interaction::list(
                 &db,
                 OwnerScope::All,
@@ -185,9 +186,11 @@ async fn main() {
     let mut config = Config::with_database(url.clone());
     config.jwt_secret = Some("bench-secret-bench-secret-bench-secret".into());
     let verifier = TokenVerifier::from_config(&config, None).expect("verifier");
-    let (state, _writer) = AppState::new(db.clone(), verifier, Limits::from_config(&config))
-        .await
-        .expect("state");
+    let cursors = CursorKey::from_config(&config, None).expect("cursor key");
+    let (state, _writer) =
+        AppState::new(db.clone(), verifier, cursors, Limits::from_config(&config))
+            .await
+            .expect("state");
     let caller = Caller(Some(Viewer {
         role: Role::Manager,
         customer_id: 1,
@@ -213,9 +216,9 @@ async fn main() {
     })
     .await;
     let naive = time(ROUNDS, || {
-        let db = db.clone();
+        let (db, key) = (db.clone(), key.clone());
         async move {
-            let page = PageRequest::new(Some(50), None, None, None).expect("page");
+            let page = PageRequest::new(&key, Some(50), None, None, None).expect("page");
             let customers = service::customer::list(
                 &db,
                 OwnerScope::All,

@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::{Caller, TokenIssuer, TokenVerifier, dev_secret},
+    auth::{Caller, CursorKey, TokenIssuer, TokenVerifier, dev_secret},
     config::Config,
     db::replicas::ReadPools,
     graphql::{self, Limits, Served, guard::ReadObserver},
@@ -52,14 +52,16 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state from an open database and a verifier, starting the access-audit
-    /// writer; await the returned handle after serving to flush the last audit entries.
+    /// Builds the state from an open database, a verifier and the cursor key, starting the
+    /// access-audit writer; await the returned handle after serving to flush the last audit
+    /// entries.
     pub async fn new(
         db: DatabaseConnection,
         verifier: TokenVerifier,
+        cursors: CursorKey,
         limits: Limits,
     ) -> Result<(Self, tokio::task::JoinHandle<()>), StartError> {
-        Self::new_listening(db, verifier, limits, None).await
+        Self::new_listening(db, verifier, cursors, limits, None).await
     }
 
     /// As [`Self::new`], with events heard on a direct session at `listen_url` (required
@@ -67,6 +69,7 @@ impl AppState {
     pub async fn new_listening(
         db: DatabaseConnection,
         verifier: TokenVerifier,
+        cursors: CursorKey,
         limits: Limits,
         listen_url: Option<&str>,
     ) -> Result<(Self, tokio::task::JoinHandle<()>), StartError> {
@@ -86,7 +89,8 @@ impl AppState {
                 });
             }
         });
-        let schema = graphql::build_schema(db.clone(), writes, limits, Some(observer)).await?;
+        let schema =
+            graphql::build_schema(db.clone(), writes, limits, cursors, Some(observer)).await?;
         let runs = |tier, text: &str| schema.runs(tier, text);
         let ops = Ops::new(OpsConfig::unlimited(), db.clone(), audit_stats, &runs)?;
         let state = Self {
@@ -129,16 +133,18 @@ impl AppState {
 
 /// Serves the gateway until Ctrl-C or SIGTERM.
 pub async fn run(config: Config) -> Result<(), StartError> {
-    // Refused before anything is opened: a SQLite file with read replicas, a non-PostgreSQL URL.
+    // Refused before anything is opened: a SQLite file with read replicas, a non-PostgreSQL URL,
+    // a malformed CURSOR_KEY or none where nothing can stand in for it.
     config.read_urls()?;
-    let db = crate::db::connect(&config).await?;
-    let demo = if config.should_seed() {
-        seed::seed_if_empty(&db).await?
+    let dev_secret = if config.is_dev_mode() {
+        Some(dev_mode_secret(&config)?)
     } else {
         None
     };
-    let dev_secret = if config.is_dev_mode() {
-        Some(dev_mode_secret(&config)?)
+    let cursors = CursorKey::from_config(&config, dev_secret.as_deref())?;
+    let db = crate::db::connect(&config).await?;
+    let demo = if config.should_seed() {
+        seed::seed_if_empty(&db).await?
     } else {
         None
     };
@@ -146,7 +152,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let limits = Limits::from_config(&config);
     let listen_url = config.database_listen_url.as_deref();
     let (state, audit_writer) =
-        AppState::new_listening(db.clone(), verifier, limits, listen_url).await?;
+        AppState::new_listening(db.clone(), verifier, cursors, limits, listen_url).await?;
     let reads = crate::db::connect_replicas(&config, db.clone()).await?;
     let mut state = state.configure(&config.ops)?.with_reads(reads);
     let ops = state.ops.clone();

@@ -132,6 +132,11 @@ pub struct Config {
     /// (`<file>.jwt-secret`, mode 0600) and reused, and prints demo tokens.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+    /// Key sealing pagination cursors (XChaCha20-Poly1305): 32 random bytes as 64 hex digits or
+    /// base64, the same on every replica. Derived from `JWT_SECRET` (or dev mode's secret) when
+    /// unset; required with `JWT_PUBLIC_KEY_FILE`.
+    #[arg(long, env = "CURSOR_KEY", hide_env_values = true)]
+    pub cursor_key: Option<String>,
     /// PEM file with the public key for RS256/ES256 tokens.
     #[arg(long, env = "JWT_PUBLIC_KEY_FILE")]
     pub jwt_public_key_file: Option<PathBuf>,
@@ -239,6 +244,10 @@ impl std::fmt::Debug for Config {
             .field(
                 "jwt_secret",
                 &self.jwt_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "cursor_key",
+                &self.cursor_key.as_ref().map(|_| "<redacted>"),
             )
             .field("jwt_public_key_file", &self.jwt_public_key_file)
             .field("jwt_algorithm", &self.jwt_algorithm)

@@ -3,10 +3,12 @@
 //! silent downgrade to anonymous.
 
 pub mod cli;
+pub mod cursor_key;
 pub mod dev_secret;
 mod role;
 mod token;
 
+pub use cursor_key::{CursorKey, CursorKeyError};
 pub use role::Role;
 pub use token::{
     AuthError, KeyConfigError, Rejection, TokenIssuer, TokenVerifier, check_hmac_secret,

@@ -6,7 +6,7 @@ use sea_orm::DatabaseConnection;
 use super::loaders::Loaders;
 use crate::{
     Error, Result,
-    auth::Caller,
+    auth::{Caller, CursorKey},
     service::{LongText, Omit},
 };
 
@@ -14,6 +14,12 @@ use crate::{
 pub fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection> {
     ctx.data::<DatabaseConnection>()
         .map_err(|_| Error::internal("schema data", "database handle missing"))
+}
+
+/// The key sealing and opening this schema's cursors, placed in schema data.
+pub fn cursor_key<'a>(ctx: &Context<'a>) -> Result<&'a CursorKey> {
+    ctx.data::<CursorKey>()
+        .map_err(|_| Error::internal("schema data", "cursor key missing"))
 }
 
 /// The caller of this request (anonymous when the handler attached none).

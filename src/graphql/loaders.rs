@@ -12,7 +12,7 @@ use sea_orm::{DatabaseConnection, FromQueryResult};
 use super::{batch::BatchLoader, batching::Batching};
 use crate::{
     Result,
-    auth::Caller,
+    auth::{Caller, CursorKey},
     policy::{self, OwnerScope},
     service::{
         self, LongText, Omit,
@@ -49,21 +49,29 @@ pub struct NestedLoader<M> {
 }
 
 impl<M: Clone + Send + Sync + 'static> NestedLoader<M> {
-    /// The page of `parent`'s rows that `first` and `after` ask for.
-    pub async fn page(&self, parent: i32, first: i32, after: Option<&str>) -> Result<Page<M>> {
-        self.page_omitting(parent, first, after, Omit::NONE).await
+    /// The page of `parent`'s rows that `first` and `after` ask for (`after` opened with `key`).
+    pub async fn page(
+        &self,
+        key: &CursorKey,
+        parent: i32,
+        first: i32,
+        after: Option<&str>,
+    ) -> Result<Page<M>> {
+        self.page_omitting(key, parent, first, after, Omit::NONE)
+            .await
     }
 
     /// [`Self::page`], a first page reading the long columns `omit` names as placeholders
     /// (the caller's selection shows none of them).
     pub async fn page_omitting(
         &self,
+        key: &CursorKey,
         parent: i32,
         first: i32,
         after: Option<&str>,
         omit: Omit,
     ) -> Result<Page<M>> {
-        let request = PageRequest::forward(Some(first), after)?;
+        let request = PageRequest::forward(key, Some(first), after)?;
         let mut page = if request.has_cursor() {
             (self.after)(parent, request).await?
         } else {

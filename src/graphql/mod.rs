@@ -228,11 +228,13 @@ fn limits_coded(mut response: Response) -> Response {
 /// schema validates every document against its caller's. async-graphql's own validation runs
 /// in fast mode (depth and complexity only): the guard has already validated fully. No
 /// extension is installed (but OpenTelemetry's, when built with it): with none, async-graphql
-/// resolves each field directly instead of through a chain of boxed futures.
+/// resolves each field directly instead of through a chain of boxed futures. `cursors` seals and
+/// opens every list's cursors.
 pub async fn build_schema(
     db: DatabaseConnection,
     writer: Writer,
     limits: Limits,
+    cursors: crate::auth::CursorKey,
     observer: Option<ReadObserver>,
 ) -> Result<Served, String> {
     let tiers = tier_schemas().await?;
@@ -253,6 +255,7 @@ pub async fn build_schema(
         .data(writer.bus().clone())
         .data(writer)
         .data(db)
+        .data(cursors)
         .data(tiers)
         .validation_mode(ValidationMode::Fast)
         .limit_depth(limits.depth)

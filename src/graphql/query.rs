@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, NaiveDate};
 
 use super::{
-    context::{caller, db, signed_in, unshown_in_nodes},
+    context::{caller, cursor_key, db, signed_in, unshown_in_nodes},
     guard::tiers::TierSchemas,
     types::*,
 };
@@ -16,13 +16,21 @@ use crate::{
 /// Root of every read.
 pub struct Query;
 
+/// A root list's page request, its cursor opened with the schema's key.
 fn page(
+    ctx: &Context<'_>,
     first: Option<i32>,
     after: Option<String>,
     last: Option<i32>,
     before: Option<String>,
 ) -> Result<PageRequest> {
-    PageRequest::new(first, after.as_deref(), last, before.as_deref())
+    PageRequest::new(
+        cursor_key(ctx)?,
+        first,
+        after.as_deref(),
+        last,
+        before.as_deref(),
+    )
 }
 
 #[Object]
@@ -105,11 +113,11 @@ impl Query {
         let scope = signed_in(policy::owner_scope(caller(ctx)))?;
         let filter = filter.unwrap_or_default().into_query()?;
         let order = CustomerOrderBy::resolve(order_by);
-        let page = page(first, after, last, before)?;
+        let page = page(ctx, first, after, last, before)?;
         let omit = unshown_in_nodes::<entity::customer::Entity>(ctx);
         let page =
             service::customer::list_omitting(db(ctx)?, scope, &filter, order, page, omit).await?;
-        Ok(connection(page, Customer))
+        Ok(connection(cursor_key(ctx)?, page, Customer))
     }
 
     /// One customer; null when it does not exist or is not the caller's to see.
@@ -133,8 +141,9 @@ impl Query {
     ) -> Result<Conn<Department>> {
         let scope = signed_in(policy::department_scope(caller(ctx)))?;
         let page =
-            service::department::list(db(ctx)?, scope, page(first, after, last, before)?).await?;
-        Ok(connection(page, Department::from))
+            service::department::list(db(ctx)?, scope, page(ctx, first, after, last, before)?)
+                .await?;
+        Ok(connection(cursor_key(ctx)?, page, Department::from))
     }
 
     /// One department; null when it does not exist or is not the caller's to see.
@@ -162,11 +171,11 @@ impl Query {
         let scope = signed_in(policy::owner_scope(caller(ctx)))?;
         let filter = filter.unwrap_or_default().into_query()?;
         let order = InteractionOrderBy::resolve(order_by);
-        let page = page(first, after, last, before)?;
+        let page = page(ctx, first, after, last, before)?;
         let audience = policy::audience(caller(ctx));
         let page =
             service::interaction::list(db(ctx)?, scope, audience, &filter, order, page).await?;
-        Ok(connection(page, Interaction))
+        Ok(connection(cursor_key(ctx)?, page, Interaction))
     }
 
     /// One interaction; null when it does not exist or is not the caller's to see.
@@ -197,10 +206,10 @@ impl Query {
             db(ctx)?,
             scope,
             customer_id,
-            page(first, after, last, before)?,
+            page(ctx, first, after, last, before)?,
         )
         .await?;
-        Ok(connection(page, Purchase))
+        Ok(connection(cursor_key(ctx)?, page, Purchase))
     }
 
     /// The product catalogue; open to everyone.
@@ -218,9 +227,9 @@ impl Query {
     ) -> Result<Conn<Product>> {
         let scope = policy::product_scope(caller(ctx));
         let search = search_text("search", search)?;
-        let page = page(first, after, last, before)?;
+        let page = page(ctx, first, after, last, before)?;
         let page = service::product::list(db(ctx)?, scope, search.as_deref(), page).await?;
-        Ok(connection(page, Product))
+        Ok(connection(cursor_key(ctx)?, page, Product))
     }
 
     /// One product; null when it does not exist or is not the caller's to see.
@@ -250,9 +259,9 @@ impl Query {
             .map(|id| parse_id(NodeKind::Department, "filter.departmentId", &id))
             .transpose()?;
         let audience = filter.audience.map(Into::into);
-        let page = page(first, after, last, before)?;
+        let page = page(ctx, first, after, last, before)?;
         let page = service::knowledge::list(db(ctx)?, scope, department_id, audience, page).await?;
-        Ok(connection(page, KnowledgeArticle))
+        Ok(connection(cursor_key(ctx)?, page, KnowledgeArticle))
     }
 
     /// One knowledge article; null when it does not exist or is not the caller's to see.
@@ -282,8 +291,9 @@ impl Query {
         before: Option<String>,
     ) -> Result<Conn<ServiceAgreement>> {
         signed_in(policy::agreement_scope(caller(ctx)))?;
-        let page = service::agreement::list(db(ctx)?, page(first, after, last, before)?).await?;
-        Ok(connection(page, ServiceAgreement))
+        let page =
+            service::agreement::list(db(ctx)?, page(ctx, first, after, last, before)?).await?;
+        Ok(connection(cursor_key(ctx)?, page, ServiceAgreement))
     }
 
     /// Requests that read internal-only fields, oldest first (managers only).
@@ -304,9 +314,13 @@ impl Query {
         let customer_id = customer_id
             .map(|id| parse_id(NodeKind::Customer, "customerId", &id))
             .transpose()?;
-        let page =
-            service::audit::list(db(ctx)?, customer_id, page(first, after, last, before)?).await?;
-        Ok(connection(page, AccessAuditEntry))
+        let page = service::audit::list(
+            db(ctx)?,
+            customer_id,
+            page(ctx, first, after, last, before)?,
+        )
+        .await?;
+        Ok(connection(cursor_key(ctx)?, page, AccessAuditEntry))
     }
 
     /// External satisfaction (NPS, CSAT, response and resolution times, retention, revenue)

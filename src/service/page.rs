@@ -1,5 +1,6 @@
-//! Keyset pagination shared by every list: validated page requests, opaque cursors that carry
-//! the sort key, and pages that know whether more rows exist on either side. No OFFSET: a page
+//! Keyset pagination shared by every list: validated page requests, cursors that carry the sort
+//! key sealed with the gateway's [`CursorKey`] (nothing in them is readable or forgeable), and
+//! pages that know whether more rows exist on either side. No OFFSET: a page
 //! costs the same at row ten and at row ten million, and rows inserted meanwhile never shift it.
 
 use std::{future::Future, pin::Pin, sync::Arc};
@@ -12,7 +13,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::{LongText, Omit, omitting};
-use crate::{Error, Result};
+use crate::{Error, Result, auth::CursorKey};
 
 /// Largest page a caller may ask for.
 pub const MAX_PAGE_SIZE: i32 = 100;
@@ -46,19 +47,27 @@ pub struct PageRequest {
     cursor: Option<(Cursor, &'static str)>,
 }
 
-const CURSOR_PREFIX: &str = "cursor:v2:";
+/// The one answer to any cursor argument that does not open: whether it was garbage, altered,
+/// sealed by another key or cut short, the caller learns only that it is not ours.
+pub const NOT_A_CURSOR: &str = "is not a cursor returned by this API";
 
-/// Encodes a cursor for the list `label` (a top-level list's sort name, or a nested list's
+/// Seals a cursor for the list `label` (a top-level list's sort name, or a nested list's
 /// name, parent and sort), at a row's sort `value` and `id`.
-pub(crate) fn encode_cursor(sort: &str, value: serde_json::Value, id: i32) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let text = format!("{CURSOR_PREFIX}{}", json!([sort, value, id]));
-    let mut hex = String::with_capacity(text.len() * 2);
-    for byte in text.bytes() {
-        hex.push(char::from(HEX[usize::from(byte >> 4)]));
-        hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
-    }
-    hex
+pub(crate) fn encode_cursor(
+    key: &CursorKey,
+    sort: &str,
+    value: serde_json::Value,
+    id: i32,
+) -> String {
+    key.seal(json!([sort, value, id]).to_string().as_bytes())
+}
+
+/// Opens a cursor sealed by `key`: `None` for anything else, whatever is wrong with it.
+pub(crate) fn decode_cursor(key: &CursorKey, cursor: &str) -> Option<Cursor> {
+    let plaintext = key.open(cursor)?;
+    let (sort, value, id): (String, serde_json::Value, i32) =
+        serde_json::from_slice(&plaintext).ok()?;
+    Some(Cursor { sort, value, id })
 }
 
 /// A row's sort value as a cursor carries it.
@@ -81,8 +90,8 @@ impl SortValue {
     }
 }
 
-/// A row's place in its list, encoded into an opaque cursor only when a client selects one:
-/// most reads never do, and encoding every row's was a visible share of a nested read.
+/// A row's place in its list, sealed into a cursor only when a client selects one: most reads
+/// never do, and encoding every row's was a visible share of a nested read.
 #[derive(Debug, Clone)]
 pub struct PageCursor {
     label: Arc<str>,
@@ -90,42 +99,17 @@ pub struct PageCursor {
     id: i32,
 }
 
-impl async_graphql::connection::CursorType for PageCursor {
-    type Error = Error;
-
-    fn decode_cursor(text: &str) -> Result<Self> {
-        let cursor = decode_cursor(text)
-            .ok_or_else(|| Error::bad_input("after", "is not a cursor returned by this API"))?;
-        Ok(Self {
-            label: cursor.sort.into(),
-            value: SortValue::Json(cursor.value),
-            id: cursor.id,
-        })
+impl PageCursor {
+    /// The cursor text a client receives for this row.
+    pub fn seal(&self, key: &CursorKey) -> String {
+        encode_cursor(key, &self.label, self.value.to_json(), self.id)
     }
-
-    fn encode_cursor(&self) -> String {
-        encode_cursor(&self.label, self.value.to_json(), self.id)
-    }
-}
-
-fn decode_cursor(cursor: &str) -> Option<Cursor> {
-    if !cursor.len().is_multiple_of(2) || cursor.len() > 1024 {
-        return None;
-    }
-    let bytes: Option<Vec<u8>> = (0..cursor.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(cursor.get(i..i + 2)?, 16).ok())
-        .collect();
-    let text = String::from_utf8(bytes?).ok()?;
-    let (sort, value, id): (String, serde_json::Value, i32) =
-        serde_json::from_str(text.strip_prefix(CURSOR_PREFIX)?).ok()?;
-    Some(Cursor { sort, value, id })
 }
 
 impl PageRequest {
-    /// The first `first` rows after `after` (a nested list's arguments).
-    pub fn forward(first: Option<i32>, after: Option<&str>) -> Result<Self> {
-        Self::new(first, after, None, None)
+    /// The first `first` rows after `after` (a nested list's arguments), opened with `key`.
+    pub fn forward(key: &CursorKey, first: Option<i32>, after: Option<&str>) -> Result<Self> {
+        Self::new(key, first, after, None, None)
     }
 
     /// The cursor to read from, if any, decoded for the list `label`: its sort value and id.
@@ -157,8 +141,9 @@ impl PageRequest {
     }
 
     /// Validates Relay arguments: `first` with `after`, or `last` with `before`, never both
-    /// directions, sizes between 0 and [`MAX_PAGE_SIZE`].
+    /// directions, sizes between 0 and [`MAX_PAGE_SIZE`], cursors sealed by `key`.
     pub fn new(
+        key: &CursorKey,
         first: Option<i32>,
         after: Option<&str>,
         last: Option<i32>,
@@ -176,9 +161,9 @@ impl PageRequest {
         };
         let cursor = |field: &'static str, c: Option<&str>| {
             c.map(|c| {
-                decode_cursor(c)
+                decode_cursor(key, c)
                     .map(|cursor| (cursor, field))
-                    .ok_or_else(|| Error::bad_input(field, "is not a cursor returned by this API"))
+                    .ok_or_else(|| Error::bad_input(field, NOT_A_CURSOR))
             })
             .transpose()
         };
@@ -385,9 +370,8 @@ impl<E: EntityTrait> Sort<E> {
         let condition = match self.column {
             None => Condition::all().add(beyond(self.id, id.into())),
             Some((col, kind)) => {
-                let value = KeyValue::from_json(kind, &value).ok_or_else(|| {
-                    Error::bad_input(field, "is not a cursor returned by this API")
-                })?;
+                let value = KeyValue::from_json(kind, &value)
+                    .ok_or_else(|| Error::bad_input(field, NOT_A_CURSOR))?;
                 Condition::any().add(beyond(col, value.clone())).add(
                     Condition::all()
                         .add(col.eq(value))
@@ -519,27 +503,36 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        let c = encode_cursor("name", json!("Ada"), 42);
+        let key = CursorKey::from_bytes([1; 32]);
+        let c = encode_cursor(&key, "name", json!("Ada"), 42);
+        assert!(!c.contains("Ada") && !c.contains("name"), "{c}");
         assert_eq!(
-            decode_cursor(&c),
+            decode_cursor(&key, &c),
             Some(Cursor {
                 sort: "name".into(),
                 value: json!("Ada"),
                 id: 42
             })
         );
-        assert_eq!(decode_cursor("zz"), None);
-        assert_eq!(decode_cursor("1"), None);
-        assert_eq!(decode_cursor("6375"), None);
+        assert_eq!(decode_cursor(&CursorKey::from_bytes([2; 32]), &c), None);
+        // Sealed by our key but not of our shape: refused like garbage.
+        assert_eq!(decode_cursor(&key, &key.seal(br#"["name","Ada"]"#)), None);
+        assert_eq!(decode_cursor(&key, "zz"), None);
+        assert_eq!(decode_cursor(&key, "1"), None);
+        assert_eq!(decode_cursor(&key, "6375"), None);
     }
 
     #[test]
     fn page_sizes_are_capped_and_directions_exclusive() {
-        assert!(PageRequest::new(Some(101), None, None, None).is_err());
-        assert!(PageRequest::new(Some(-1), None, None, None).is_err());
-        assert!(PageRequest::new(Some(5), None, Some(5), None).is_err());
-        let page = PageRequest::new(None, None, Some(3), None).unwrap();
+        let key = &CursorKey::from_bytes([1; 32]);
+        assert!(PageRequest::new(key, Some(101), None, None, None).is_err());
+        assert!(PageRequest::new(key, Some(-1), None, None, None).is_err());
+        assert!(PageRequest::new(key, Some(5), None, Some(5), None).is_err());
+        let page = PageRequest::new(key, None, None, Some(3), None).unwrap();
         assert_eq!(page.direction, Direction::Backward);
-        assert_eq!(PageRequest::new(None, None, None, None).unwrap().limit, 20);
+        assert_eq!(
+            PageRequest::new(key, None, None, None, None).unwrap().limit,
+            20
+        );
     }
 }

@@ -12,7 +12,7 @@ use axum::{
 };
 use crm_gateway::{
     app::{AppState, router},
-    auth::{Role, TokenIssuer, TokenVerifier},
+    auth::{CursorKey, Role, TokenIssuer, TokenVerifier},
     config::Config,
     graphql::Limits,
     seed::{self, DemoIds},
@@ -100,6 +100,14 @@ impl TestApp {
         app
     }
 
+    /// A second gateway over the same database, with configuration changes (e.g. its own
+    /// `CURSOR_KEY`).
+    pub async fn replica_with(&self, tweak: impl FnOnce(&mut Config)) -> Self {
+        let mut app = Self::build_on(self.database.clone(), false, tweak).await;
+        app.demo = self.demo;
+        app
+    }
+
     async fn build(backend: Backend, seed_demo: bool, tweak: impl FnOnce(&mut Config)) -> Self {
         let database = Arc::new(TestDatabase::fresh(backend).await);
         Self::build_on(database, seed_demo, tweak).await
@@ -152,10 +160,11 @@ impl TestApp {
         // own, and offers the demo's people to the explorer.
         let dev_secret = config.is_dev_mode().then_some(SECRET);
         let verifier = TokenVerifier::from_config(&config, dev_secret).expect("verifier");
+        let cursors = CursorKey::from_config(&config, dev_secret).expect("cursor key");
         let limits = Limits::from_config(&config);
         let listen_url = config.database_listen_url.as_deref();
         let (state, _audit_writer) =
-            AppState::new_listening(db.clone(), verifier, limits, listen_url)
+            AppState::new_listening(db.clone(), verifier, cursors, limits, listen_url)
                 .await
                 .expect("state");
         let reads = crm_gateway::db::connect_replicas(&config, db.clone())

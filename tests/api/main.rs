@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod bench;
+mod cursors;
 mod databases;
 mod differencing;
 mod explorer;

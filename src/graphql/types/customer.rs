@@ -5,13 +5,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{customer, interaction};
 
 use super::{
-    ChurnRisk, Conn, CustomerKind, CustomerStatus, Department, InOrder, Interaction, Purchase,
-    Segment, TimelineEntry, connection, money, plain_connection,
+    ChurnRisk, Conn, CustomerKind, CustomerStatus, Department, EdgeCursor, InOrder, Interaction,
+    Purchase, Segment, TimelineEntry, connection, money, plain_connection,
 };
 use crate::{
     Result,
-    graphql::context::{loaders, unshown_in_nodes},
-    service::page::PageCursor,
+    graphql::context::{cursor_key, loaders, unshown_in_nodes},
 };
 
 /// A customer of the company, internal (employee, owner, partner…) or external.
@@ -116,9 +115,15 @@ impl Customer {
         let omit = unshown_in_nodes::<interaction::Entity>(ctx);
         let page = loaders(ctx)?
             .interactions_of_customer
-            .page_omitting(self.0.id, first.unwrap_or(10), after.as_deref(), omit)
+            .page_omitting(
+                cursor_key(ctx)?,
+                self.0.id,
+                first.unwrap_or(10),
+                after.as_deref(),
+                omit,
+            )
             .await?;
-        Ok(connection(page, Interaction))
+        Ok(connection(cursor_key(ctx)?, page, Interaction))
     }
     /// Interactions this employee handles, newest first.
     #[graphql(
@@ -135,9 +140,14 @@ impl Customer {
     ) -> Result<Conn<Interaction>> {
         let page = loaders(ctx)?
             .interactions_of_handler
-            .page(self.0.id, first.unwrap_or(10), after.as_deref())
+            .page(
+                cursor_key(ctx)?,
+                self.0.id,
+                first.unwrap_or(10),
+                after.as_deref(),
+            )
             .await?;
-        Ok(connection(page, Interaction))
+        Ok(connection(cursor_key(ctx)?, page, Interaction))
     }
     /// This customer's purchases, newest first.
     #[graphql(complexity = "crate::graphql::nested_cost(first, child_complexity)")]
@@ -151,9 +161,14 @@ impl Customer {
     ) -> Result<Conn<Purchase>> {
         let page = loaders(ctx)?
             .purchases_of_customer
-            .page(self.0.id, first.unwrap_or(10), after.as_deref())
+            .page(
+                cursor_key(ctx)?,
+                self.0.id,
+                first.unwrap_or(10),
+                after.as_deref(),
+            )
             .await?;
-        Ok(connection(page, Purchase))
+        Ok(connection(cursor_key(ctx)?, page, Purchase))
     }
     /// Interactions opened, purchases made and ratings given, in one story, newest first.
     #[graphql(complexity = "crate::graphql::nested_cost(first, child_complexity)")]
@@ -164,11 +179,16 @@ impl Customer {
         #[graphql(desc = "Rows after this cursor (taken from this same list).")] after: Option<
             String,
         >,
-    ) -> Result<InOrder<Connection<PageCursor, InOrder<TimelineEntry>>>> {
+    ) -> Result<InOrder<Connection<EdgeCursor, InOrder<TimelineEntry>>>> {
         let page = loaders(ctx)?
             .timeline
-            .page(self.0.id, first.unwrap_or(20), after.as_deref())
+            .page(
+                cursor_key(ctx)?,
+                self.0.id,
+                first.unwrap_or(20),
+                after.as_deref(),
+            )
             .await?;
-        Ok(plain_connection(page, TimelineEntry))
+        Ok(plain_connection(cursor_key(ctx)?, page, TimelineEntry))
     }
 }

@@ -6,7 +6,10 @@ use async_graphql::{Context, ID, Object};
 use entity::department;
 
 use super::{Conn, Customer, InOrder, Interaction, ServiceAgreement, cold, connection, money};
-use crate::{Result, graphql::context::loaders};
+use crate::{
+    Result,
+    graphql::context::{cursor_key, loaders},
+};
 
 /// A department of the company. Shared: a list of interactions names the same few departments
 /// hundreds of times, and each answer takes its row from the department loader without a copy.
@@ -108,8 +111,14 @@ impl Department {
         >,
     ) -> Result<Conn<Customer>> {
         let members = &loaders(ctx)?.members;
-        let page = cold(members.page(self.0.id, first.unwrap_or(20), after.as_deref())).await?;
-        Ok(connection(page, Customer))
+        let page = cold(members.page(
+            cursor_key(ctx)?,
+            self.0.id,
+            first.unwrap_or(20),
+            after.as_deref(),
+        ))
+        .await?;
+        Ok(connection(cursor_key(ctx)?, page, Customer))
     }
     /// Departments this one provides services to (its internal customers).
     #[graphql(visible = "crate::policy::visible::internal")]
@@ -146,8 +155,14 @@ impl Department {
         >,
     ) -> Result<Conn<Interaction>> {
         let queue = &loaders(ctx)?.queue;
-        let page = cold(queue.page(self.0.id, first.unwrap_or(20), after.as_deref())).await?;
-        Ok(connection(page, Interaction))
+        let page = cold(queue.page(
+            cursor_key(ctx)?,
+            self.0.id,
+            first.unwrap_or(20),
+            after.as_deref(),
+        ))
+        .await?;
+        Ok(connection(cursor_key(ctx)?, page, Interaction))
     }
     /// Yearly budget, in currency units.
     #[graphql(visible = "crate::policy::visible::manager")]
@@ -179,7 +194,8 @@ impl Department {
     ) -> Result<Conn<Interaction>> {
         let interactions = &loaders(ctx)?.interactions_of_department;
         let first = first.unwrap_or(10);
-        let page = cold(interactions.page(self.0.id, first, after.as_deref())).await?;
-        Ok(connection(page, Interaction))
+        let page =
+            cold(interactions.page(cursor_key(ctx)?, self.0.id, first, after.as_deref())).await?;
+        Ok(connection(cursor_key(ctx)?, page, Interaction))
     }
 }

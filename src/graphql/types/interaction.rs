@@ -8,7 +8,10 @@ use super::{
     Channel, Conn, Customer, Department, InOrder, InteractionKind, InteractionMessage,
     InteractionStatus, cold, connection,
 };
-use crate::{Result, graphql::context::loaders};
+use crate::{
+    Result,
+    graphql::context::{cursor_key, loaders},
+};
 
 /// A request, incident, complaint, purchase, feedback or inquiry.
 pub struct Interaction(pub interaction::Model);
@@ -127,8 +130,14 @@ impl Interaction {
         >,
     ) -> Result<Conn<Interaction>> {
         let caused = &loaders(ctx)?.interactions_caused_by;
-        let page = cold(caused.page(self.0.id, first.unwrap_or(20), after.as_deref())).await?;
-        Ok(connection(page, Interaction))
+        let page = cold(caused.page(
+            cursor_key(ctx)?,
+            self.0.id,
+            first.unwrap_or(20),
+            after.as_deref(),
+        ))
+        .await?;
+        Ok(connection(cursor_key(ctx)?, page, Interaction))
     }
     /// The external interactions and customers this (internal) incident touched.
     #[graphql(visible = "crate::policy::visible::internal")]
@@ -150,10 +159,15 @@ impl Interaction {
     ) -> Result<Conn<InteractionMessage>> {
         let customer_id = self.0.customer_id;
         let messages = &loaders(ctx)?.messages;
-        let page = cold(messages.page(self.0.id, first.unwrap_or(20), after.as_deref())).await?;
-        Ok(connection(page, |row| InteractionMessage {
-            row,
-            customer_id,
+        let page = cold(messages.page(
+            cursor_key(ctx)?,
+            self.0.id,
+            first.unwrap_or(20),
+            after.as_deref(),
+        ))
+        .await?;
+        Ok(connection(cursor_key(ctx)?, page, |row| {
+            InteractionMessage { row, customer_id }
         }))
     }
 }

@@ -25,7 +25,7 @@ pub use access::{Access, RowScopeInfo, TypeAccess, ViewerInfo};
 pub use agreement::ServiceAgreement;
 pub use article::KnowledgeArticle;
 pub use audit::AccessAuditEntry;
-pub use connection::{Conn, Totals, connection, plain_connection};
+pub use connection::{Conn, EdgeCursor, Totals, connection, plain_connection};
 pub use customer::Customer;
 pub use department::Department;
 pub use enums::*;
