@@ -36,10 +36,10 @@ pub fn role_label(caller: &Caller) -> &'static str {
 
 /// Answers a request whose token was refused (401), counting the reason. The refusal draws
 /// from the anonymous bucket of its address, so bad tokens cannot dodge the rate limit.
-pub fn unauthenticated(state: &AppState, format: Format, err: AuthError) -> Response {
+pub async fn unauthenticated(state: &AppState, format: Format, err: AuthError) -> Response {
     let started = Instant::now();
     state.ops.metrics.token_rejected(err.1.label());
-    let decision = check_limit(state, &Caller(None));
+    let decision = check_limit(state, &Caller(None)).await;
     if let Some(decision) = decision.as_ref().filter(|d| !d.allowed) {
         return rate_limited(state, format, "anonymous", decision.clone(), started);
     }
@@ -53,9 +53,9 @@ pub fn unauthenticated(state: &AppState, format: Format, err: AuthError) -> Resp
     .finish(state, response, metrics::NONE, Outcome::RequestError)
 }
 
-fn check_limit(state: &AppState, caller: &Caller) -> Option<Decision> {
+async fn check_limit(state: &AppState, caller: &Caller) -> Option<Decision> {
     let client = RequestContext::current().and_then(|c| c.client);
-    state.ops.limits.check(caller, client)
+    state.ops.limits.check(caller, client).await
 }
 
 fn rate_limited(
@@ -85,10 +85,14 @@ fn rate_limited(
 }
 
 /// Admits a request (rate limit, then the database circuit) or answers it at once.
-pub fn admit(state: &AppState, caller: &Caller, format: Format) -> Result<Admitted, Box<Response>> {
+pub async fn admit(
+    state: &AppState,
+    caller: &Caller,
+    format: Format,
+) -> Result<Admitted, Box<Response>> {
     let started = Instant::now();
     let role = role_label(caller);
-    let decision = check_limit(state, caller);
+    let decision = check_limit(state, caller).await;
     if let Some(decision) = decision.as_ref().filter(|d| !d.allowed) {
         return Err(Box::new(rate_limited(
             state,

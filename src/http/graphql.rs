@@ -38,11 +38,11 @@ async fn execute(
 ) -> Response {
     let caller = match authenticate(&state, &headers).await {
         Ok(caller) => caller,
-        Err(Refusal::Token(err)) => return gate::unauthenticated(&state, format, err),
+        Err(Refusal::Token(err)) => return gate::unauthenticated(&state, format, err).await,
         Err(Refusal::Unavailable) => return subject_unavailable(format),
     };
     // Ops hook 1: rate limit and database circuit.
-    let admitted = match gate::admit(&state, &caller, format) {
+    let admitted = match gate::admit(&state, &caller, format).await {
         Ok(admitted) => admitted,
         Err(answer) => return *answer,
     };

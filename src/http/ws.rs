@@ -50,7 +50,9 @@ pub async fn upgrade(
         Ok(caller) => caller,
         Err(Refusal::Unavailable) => return subject_unavailable(Format::Json),
         // As over HTTP: 401, drawn from the address's anonymous bucket (429 once it is empty).
-        Err(Refusal::Token(err)) => return gate::unauthenticated(&state, Format::Json, err),
+        Err(Refusal::Token(err)) => {
+            return gate::unauthenticated(&state, Format::Json, err).await;
+        }
     };
     let context = RequestContext::current().unwrap_or_else(|| RequestContext {
         id: new_request_id().into(),
@@ -88,7 +90,7 @@ pub fn on_init(
                     Ok(caller) => caller,
                     Err(Refusal::Token(e)) => {
                         state.ops.metrics.token_rejected(e.1.label());
-                        return Err(async_graphql::Error::new(refusal(&state, client, &e)));
+                        return Err(async_graphql::Error::new(refusal(&state, client, &e).await));
                     }
                     Err(Refusal::Unavailable) => {
                         return Err(async_graphql::Error::new(format!(
@@ -115,8 +117,8 @@ pub fn on_init(
 
 /// The close reason for a refused token: `Forbidden…`, or `Too many requests…` once the
 /// address's anonymous bucket is empty (recoded to 4403 and 1013 by the session).
-fn refusal(state: &AppState, client: Option<IpAddr>, err: &AuthError) -> String {
-    match state.ops.limits.check(&Caller(None), client) {
+async fn refusal(state: &AppState, client: Option<IpAddr>, err: &AuthError) -> String {
+    match state.ops.limits.check(&Caller(None), client).await {
         Some(decision) if !decision.allowed => {
             format!("{TOO_MANY}: try again in {} s", decision.reset_secs.max(1))
         }

@@ -355,13 +355,15 @@ impl Session {
             );
             Step::Refuse(id, "RATE_LIMITED", message)
         };
+        // Drawn before the table is locked (a shared bucket answers over the network).
+        let decision = ops.limits.check(&caller, self.context.client).await;
         let Ok(mut running) = self.running.lock() else {
             return Step::Close(1011, "internal error".to_owned());
         };
         if running.contains_key(&id) {
             return Step::Close(4409, format!("Subscriber for {id} already exists"));
         }
-        if let Some(decision) = ops.limits.check(&caller, self.context.client)
+        if let Some(decision) = decision
             && !decision.allowed
         {
             let message = format!("too many requests: try again in {} s", decision.reset_secs);

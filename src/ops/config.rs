@@ -69,6 +69,25 @@ impl std::str::FromStr for Quota {
     }
 }
 
+/// A Redis URL, checked at start-up; its `Debug` output hides the password.
+#[derive(Clone)]
+pub struct RedisUrl(pub String);
+
+impl std::str::FromStr for RedisUrl {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        redis::Client::open(text).map_err(|e| format!("not a Redis URL: {:?}", e.kind()))?;
+        Ok(Self(text.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::config::redact_url(&self.0))
+    }
+}
+
 /// Operations settings; each has a flag and an environment variable.
 #[derive(Debug, Clone, Args)]
 pub struct OpsConfig {
@@ -91,6 +110,19 @@ pub struct OpsConfig {
     /// Rate limit per manager (token subject).
     #[arg(long, env = "RATE_LIMIT_MANAGER", default_value = "5000/s")]
     pub rate_limit_manager: Quota,
+    /// Redis that holds every replica's rate-limit buckets, so a caller's quota is one across
+    /// replicas (e.g. `redis://127.0.0.1:6379`); unset: each replica keeps its own. While it
+    /// cannot be reached, each replica falls back to its own buckets.
+    #[arg(long, env = "RATE_LIMIT_REDIS_URL", hide_env_values = true)]
+    pub rate_limit_redis_url: Option<RedisUrl>,
+    /// Prefix of the rate-limit keys in Redis (gateways sharing a Redis with other users, or
+    /// tests running side by side, keep apart by it).
+    #[arg(long, env = "RATE_LIMIT_REDIS_PREFIX", default_value = "crm:rl:")]
+    pub rate_limit_redis_prefix: String,
+    /// How long a rate-limit check waits for Redis before it decides on this replica's own
+    /// bucket instead, in milliseconds.
+    #[arg(long, env = "RATE_LIMIT_REDIS_TIMEOUT_MS", default_value_t = 50)]
+    pub rate_limit_redis_timeout_ms: u64,
     /// Reverse proxies in front of the gateway that append to `X-Forwarded-For`. 0 (default):
     /// the header is ignored and the TCP peer is the client; N: the N-th address from the right
     /// is the client.

@@ -36,6 +36,7 @@ const SUBSCRIPTIONS: &str = "graphql_subscriptions";
 const AUDIT_QUEUE: &str = "audit_queue_length";
 const AUDIT_DROPPED: &str = "audit_dropped_total";
 const LIMITER_KEYS: &str = "rate_limiter_keys";
+const RATE_LIMIT_REDIS_UP: &str = "rate_limit_redis_up";
 const PERSISTED: &str = "persisted_documents_total";
 
 /// How a GraphQL request ended, as counted in `graphql_requests_total{outcome}`.
@@ -149,6 +150,8 @@ pub struct Snapshot {
     pub audit_dropped: u64,
     /// Keys held by the rate limiters.
     pub limiter_keys: usize,
+    /// Whether the shared rate-limit Redis answers (`None`: not configured, no gauge).
+    pub rate_limit_redis_up: Option<bool>,
 }
 
 /// The gateway's metrics.
@@ -227,6 +230,11 @@ impl Metrics {
             None,
             "Callers tracked by the rate limiters".into(),
         );
+        r.describe_gauge(
+            RATE_LIMIT_REDIS_UP.into(),
+            None,
+            "1 while the shared rate-limit Redis answers; 0: each replica limits on its own".into(),
+        );
         r.describe_counter(
             PERSISTED.into(),
             None,
@@ -302,6 +310,10 @@ impl Metrics {
             .set(if snapshot.db_up { 1.0 } else { 0.0 });
         self.gauge(AUDIT_QUEUE).set(snapshot.audit_queue as f64);
         self.gauge(LIMITER_KEYS).set(snapshot.limiter_keys as f64);
+        if let Some(up) = snapshot.rate_limit_redis_up {
+            self.gauge(RATE_LIMIT_REDIS_UP)
+                .set(if up { 1.0 } else { 0.0 });
+        }
         let seen = self
             .audit_dropped_seen
             .swap(snapshot.audit_dropped, std::sync::atomic::Ordering::Relaxed);

@@ -12,6 +12,8 @@ pub mod metrics;
 #[cfg(feature = "otel")]
 pub mod otel;
 pub mod rate_limit;
+mod rate_limit_redis;
+pub mod redis;
 pub mod shutdown;
 
 use std::sync::{Arc, Weak};
@@ -62,7 +64,7 @@ impl Ops {
         let ops = Arc::new(Self {
             documents: Documents::from_config(&config, runs)?,
             metrics: Metrics::new(config.metrics_operation_names),
-            limits: RateLimits::from_config(&config),
+            limits: RateLimits::from_config(&config)?,
             db_health: DbHealth::new(db.clone()),
             shutdown: Shutdown::default(),
             executions: Arc::new(tokio::sync::Semaphore::new(config.concurrent_operations())),
@@ -71,6 +73,8 @@ impl Ops {
             audit,
         });
         tokio::spawn(housekeeping(Arc::downgrade(&ops)));
+        let limits = ops.limits.clone();
+        tokio::spawn(async move { limits.probe().await });
         Ok(ops)
     }
 
@@ -89,6 +93,7 @@ impl Ops {
             audit_queue: self.audit.queued(),
             audit_dropped: self.audit.dropped(),
             limiter_keys: self.limits.keys(),
+            rate_limit_redis_up: self.limits.redis_up(),
         })
     }
 }

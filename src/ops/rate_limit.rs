@@ -5,7 +5,10 @@
 //! Memory stays bounded: idle keys are evicted every [`SWEEP_EVERY`], and once a limiter holds
 //! [`MAX_KEYS`] callers, new anonymous addresses share one overflow bucket until the next
 //! sweep, so a flood from many addresses slows itself down instead of growing the table.
-//! Limits hold per replica (see README).
+//!
+//! With `RATE_LIMIT_REDIS_URL`, a caller's bucket is one across replicas: the same GCRA runs
+//! as one Lua script in Redis ([`super::rate_limit_redis`]), and a check Redis cannot answer in time falls back
+//! to this replica's own bucket for that check. Otherwise limits hold per replica (see README).
 
 use std::{net::IpAddr, num::NonZeroU32, sync::Arc, time::Duration};
 
@@ -16,6 +19,7 @@ use governor::{
 };
 
 use super::config::{OpsConfig, Quota};
+use super::rate_limit_redis::SharedBuckets;
 use crate::auth::{Caller, Role};
 
 /// How often idle keys are evicted.
@@ -25,7 +29,7 @@ pub const MAX_KEYS: usize = 100_000;
 
 /// Who a bucket belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
+pub(super) enum Key {
     /// A signed-in caller, by subject.
     Subject(i32),
     /// An anonymous caller, by address (IPv6 truncated to its /64).
@@ -37,10 +41,13 @@ enum Key {
 type Keyed =
     RateLimiter<Key, DefaultKeyedStateStore<Key>, DefaultClock, StateInformationMiddleware>;
 
-struct Limiter {
+/// One role's quota and this replica's buckets for it.
+pub(super) struct Limiter {
     keyed: Keyed,
-    burst: u32,
-    window: Duration,
+    /// The bucket size.
+    pub(super) burst: u32,
+    /// The time a full bucket takes to refill.
+    pub(super) window: Duration,
 }
 
 /// What the limiter said about one request: its headers go on every response.
@@ -85,6 +92,46 @@ impl Decision {
 pub struct RateLimits {
     /// Anonymous, client, employee, manager.
     by_role: Arc<[Option<Limiter>; 4]>,
+    /// The buckets every replica shares, when configured.
+    shared: Option<Arc<SharedBuckets>>,
+}
+
+impl Limiter {
+    /// One check on this replica's own bucket.
+    fn check_local(&self, key: Key) -> Decision {
+        let key = match key {
+            Key::Address(_) if self.keyed.len() >= MAX_KEYS => Key::Shared,
+            key => key,
+        };
+        match self.keyed.check_key(&key) {
+            Ok(snapshot) => self.allowed(snapshot.remaining_burst_capacity()),
+            Err(not_until) => self.refused(not_until.wait_time_from(self.keyed.clock().now())),
+        }
+    }
+
+    /// The answer for an allowed request that leaves `remaining` tokens.
+    pub(super) fn allowed(&self, remaining: u32) -> Decision {
+        let missing = self.burst.saturating_sub(remaining);
+        let per_token = self.window.as_secs_f64() / f64::from(self.burst);
+        Decision {
+            allowed: true,
+            limit: self.burst,
+            remaining,
+            reset_secs: (f64::from(missing) * per_token).ceil() as u64,
+            window_secs: self.window.as_secs().max(1),
+        }
+    }
+
+    /// The answer for a refused request that would fit after `wait`.
+    pub(super) fn refused(&self, wait: Duration) -> Decision {
+        Decision {
+            allowed: false,
+            limit: self.burst,
+            remaining: 0,
+            reset_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+            window_secs: self.window.as_secs().max(1),
+        }
+    }
 }
 
 fn limiter(quota: Quota) -> Option<Limiter> {
@@ -111,51 +158,50 @@ fn slot(role: Option<Role>) -> usize {
 }
 
 impl RateLimits {
-    /// The limiters a configuration asks for.
-    pub fn from_config(config: &OpsConfig) -> Self {
-        Self {
+    /// The limiters a configuration asks for (the shared ones connect on first use).
+    pub fn from_config(config: &OpsConfig) -> Result<Self, String> {
+        let shared = match &config.rate_limit_redis_url {
+            Some(url) => Some(Arc::new(SharedBuckets::new(url, config)?)),
+            None => None,
+        };
+        Ok(Self {
             by_role: Arc::new([
                 limiter(config.rate_limit_anonymous),
                 limiter(config.rate_limit_client),
                 limiter(config.rate_limit_employee),
                 limiter(config.rate_limit_manager),
             ]),
-        }
+            shared,
+        })
     }
 
-    /// Takes one token from the caller's bucket; `None` when the caller's role is unlimited.
-    pub fn check(&self, caller: &Caller, client: Option<IpAddr>) -> Option<Decision> {
-        let limiter = self.by_role[slot(caller.role())].as_ref()?;
+    /// Takes one token from the caller's bucket (the shared one when Redis answers in time,
+    /// else this replica's); `None` when the caller's role is unlimited.
+    pub async fn check(&self, caller: &Caller, client: Option<IpAddr>) -> Option<Decision> {
+        let role = caller.role();
+        let limiter = self.by_role[slot(role)].as_ref()?;
         let key = match caller.viewer() {
             Some(viewer) => Key::Subject(viewer.customer_id),
-            None if limiter.keyed.len() >= MAX_KEYS => Key::Shared,
             None => client.map_or(Key::Shared, |ip| Key::Address(network_of(ip))),
         };
-        let window_secs = limiter.window.as_secs().max(1);
-        let per_token = limiter.window.as_secs_f64() / f64::from(limiter.burst);
-        Some(match limiter.keyed.check_key(&key) {
-            Ok(snapshot) => {
-                let remaining = snapshot.remaining_burst_capacity();
-                let missing = limiter.burst.saturating_sub(remaining);
-                Decision {
-                    allowed: true,
-                    limit: limiter.burst,
-                    remaining,
-                    reset_secs: (f64::from(missing) * per_token).ceil() as u64,
-                    window_secs,
-                }
-            }
-            Err(not_until) => {
-                let wait = not_until.wait_time_from(limiter.keyed.clock().now());
-                Decision {
-                    allowed: false,
-                    limit: limiter.burst,
-                    remaining: 0,
-                    reset_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
-                    window_secs,
-                }
-            }
-        })
+        if let Some(shared) = &self.shared
+            && let Some(decision) = shared.check(role, &key, limiter).await
+        {
+            return Some(decision);
+        }
+        Some(limiter.check_local(key))
+    }
+
+    /// Whether the shared buckets' Redis answers (`None`: none configured).
+    pub fn redis_up(&self) -> Option<bool> {
+        self.shared.as_ref().map(|shared| shared.is_up())
+    }
+
+    /// Asks the shared buckets' Redis once (at start-up), so its state is known early.
+    pub async fn probe(&self) {
+        if let Some(shared) = &self.shared {
+            shared.probe().await;
+        }
     }
 
     /// Forgets callers whose buckets are full again (they would start fresh anyway).
@@ -199,22 +245,24 @@ mod tests {
         assert_eq!(network_of(v4), v4);
     }
 
-    #[test]
-    fn a_burst_is_allowed_then_refused_with_a_wait() {
+    #[tokio::test]
+    async fn a_burst_is_allowed_then_refused_with_a_wait() {
         let mut config = OpsConfig::unlimited();
         config.rate_limit_anonymous = "3/m".parse().unwrap();
-        let limits = RateLimits::from_config(&config);
+        let limits = RateLimits::from_config(&config).unwrap();
         let ip = Some("192.0.2.7".parse().unwrap());
         let caller = Caller(None);
-        let remaining: Vec<u32> = (0..3)
-            .map(|_| limits.check(&caller, ip).unwrap().remaining)
-            .collect();
+        let mut remaining = Vec::new();
+        for _ in 0..3 {
+            remaining.push(limits.check(&caller, ip).await.unwrap().remaining);
+        }
         assert_eq!(remaining, vec![2, 1, 0]);
-        let refused = limits.check(&caller, ip).unwrap();
+        let refused = limits.check(&caller, ip).await.unwrap();
         assert!(!refused.allowed);
         assert!(refused.reset_secs >= 1 && refused.reset_secs <= 20);
         let other = limits
             .check(&caller, Some("192.0.2.8".parse().unwrap()))
+            .await
             .unwrap();
         assert!(other.allowed, "another address has its own bucket");
     }

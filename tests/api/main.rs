@@ -39,6 +39,7 @@ mod replica;
 mod schema_file;
 mod scoping;
 mod seed;
+mod shared_state;
 mod tokens;
 mod visibility;
 mod write_path;
