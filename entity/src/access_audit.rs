@@ -15,7 +15,8 @@ pub struct Model {
     pub role: String,
     /// The operation's name, if it had one.
     pub operation_name: Option<String>,
-    /// `Type.field` names, comma-separated, sorted.
+    /// `Type.field` names read and `Type.member` names of internal input used, comma-separated,
+    /// sorted.
     pub fields: String,
     /// When the request was recorded.
     pub requested_at: DateTimeUtc,

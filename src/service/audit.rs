@@ -1,7 +1,8 @@
-//! The access audit: requests that read internal-only fields are queued on a bounded channel
-//! and written in batches by one background task, so auditing never adds a database round
-//! trip to a request. If the queue is full (the database is down or far behind), entries are
-//! dropped and counted in the log rather than slowing requests down.
+//! The access audit: requests that read internal-only fields (selected, or used to filter or
+//! order) are queued on a bounded channel and written in batches by one background task, so
+//! auditing never adds a database round trip to a request. If the queue is full (the database
+//! is down or far behind), entries are dropped and counted in the log rather than slowing
+//! requests down.
 
 use std::{
     sync::{
@@ -36,7 +37,7 @@ pub struct AuditEntry {
     pub role: &'static str,
     /// The operation's name, if it had one.
     pub operation_name: Option<String>,
-    /// `Type.field` names read.
+    /// `Type.field` names read and `Type.member` names of internal input used.
     pub fields: Vec<String>,
 }
 

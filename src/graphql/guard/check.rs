@@ -16,15 +16,22 @@ use apollo_compiler::{
 };
 use async_graphql::ServerError;
 
-use super::{Limits, codes, diagnostics};
+use super::{
+    Limits, codes, diagnostics,
+    used::{self, AuditedVariable},
+};
 
 /// One operation of a valid document.
 #[derive(Debug)]
 pub struct CheckedOperation {
     /// The operation, resolved against the tier's schema (for coercing variables).
     pub operation: Node<Operation>,
-    /// `Type.field` of every internal-only field it selects, sorted.
+    /// `Type.field` of every internal-only field it selects, and `Type.member` of every
+    /// internal-only input field, enum value or argument (`Type.field(arg)`) its literal
+    /// arguments use, sorted.
     pub internal_fields: Vec<String>,
+    /// Variables that can hold internal-only input, read per request for the audit.
+    pub audited_variables: Vec<AuditedVariable>,
 }
 
 /// The operations of a valid document, by name.
@@ -84,6 +91,10 @@ pub struct TierView<'a> {
     pub introspection: bool,
     /// Which fields are internal-only for this tier.
     pub internal_only: &'a dyn Fn(&str, &str) -> bool,
+    /// Which input fields and enum values (`Type`, member) are internal-only for this tier.
+    pub internal_input: &'a dyn Fn(&str, &str) -> bool,
+    /// Which arguments (`Type`, field, argument) are internal-only for this tier.
+    pub internal_argument: &'a dyn Fn(&str, &str, &str) -> bool,
 }
 
 /// Parses, measures and validates `text` for one tier.
@@ -229,6 +240,11 @@ fn operations(document: &Valid<ExecutableDocument>, tier: &TierView<'_>, text: &
             let checked = CheckedOperation {
                 operation: operation.clone(),
                 internal_fields: seen.into_iter().collect(),
+                audited_variables: used::audited_variables(
+                    tier.schema,
+                    tier.internal_input,
+                    operation,
+                ),
             };
             (operation.name.clone(), checked)
         })
@@ -243,7 +259,9 @@ fn operations(document: &Valid<ExecutableDocument>, tier: &TierView<'_>, text: &
     }
 }
 
-/// Collects the internal-only fields of `set` into `out`, each fragment walked once.
+/// Collects the internal-only fields of `set`, and the internal-only input its arguments use,
+/// into `out`, each fragment walked once. Directive arguments are not read: the schema's only
+/// directives take a Boolean.
 fn internal_fields(
     document: &ExecutableDocument,
     set: &executable::SelectionSet,
@@ -257,6 +275,7 @@ fn internal_fields(
                 if (tier.internal_only)(set.ty.as_str(), field.name.as_str()) {
                     out.insert(format!("{}.{}", set.ty, field.name));
                 }
+                arguments_used(set.ty.as_str(), field, tier, out);
                 internal_fields(document, &field.selection_set, tier, fragments, out);
             }
             executable::Selection::InlineFragment(inline) => {
@@ -283,6 +302,31 @@ fn internal_fields(
                     out.extend(found.iter().cloned());
                 }
             }
+        }
+    }
+}
+
+/// Collects the internal-only arguments of `field` and the internal-only input their literal
+/// values use.
+fn arguments_used(
+    ty: &str,
+    field: &executable::Field,
+    tier: &TierView<'_>,
+    out: &mut BTreeSet<String>,
+) {
+    for argument in &field.arguments {
+        let name = argument.name.as_str();
+        if (tier.internal_argument)(ty, field.name.as_str(), name) {
+            out.insert(format!("{ty}.{}({name})", field.name));
+        }
+        if let Some(definition) = field.definition.argument_by_name(name) {
+            used::literal(
+                tier.schema,
+                tier.internal_input,
+                definition.ty.inner_named_type(),
+                &argument.value,
+                out,
+            );
         }
     }
 }

@@ -15,7 +15,9 @@
 //!    the verdict is cached per (tier, document);
 //! 3. the operation that will run is chosen as async-graphql chooses it (`operationName`),
 //!    refused if it is a mutation or subscription sent over GET, its variables are coerced
-//!    against the tier's input types, and its internal-only fields are reported to the audit.
+//!    against the tier's input types, and the internal-only fields it selects and the
+//!    internal-only input fields and enum values it uses (to filter or order, as literals or
+//!    through its variables) are reported to the audit.
 //!
 //! async-graphql then runs in its fast validation mode (depth and complexity limits only) on
 //! the document the guard parsed (cached with the verdict), so every validation error a
@@ -25,8 +27,9 @@ pub mod check;
 pub mod codes;
 mod diagnostics;
 pub mod tiers;
+mod used;
 
-use std::{panic::AssertUnwindSafe, sync::Arc};
+use std::{collections::BTreeSet, panic::AssertUnwindSafe, sync::Arc};
 
 use apollo_compiler::{
     ast::OperationType,
@@ -69,7 +72,8 @@ pub enum Allowed {
     Queries,
 }
 
-/// Callback told which internal-only fields the operation that runs selects (the access audit).
+/// Callback told which internal-only fields the operation that runs selects, and which
+/// internal-only input it uses (the access audit).
 pub type ReadObserver = Arc<dyn Fn(&Caller, Option<&str>, Vec<String>) + Send + Sync>;
 
 struct Shared {
@@ -118,10 +122,17 @@ impl Guard {
                 shared.tiers.internal_only(tier, ty, field)
                     || policy::answers_with_internal_values(tier, ty, field)
             };
+            let internal_input =
+                |ty: &str, member: &str| shared.tiers.internal_input(tier, ty, member);
+            let internal_argument = |ty: &str, field: &str, arg: &str| {
+                shared.tiers.internal_argument(tier, ty, field, arg)
+            };
             let view = TierView {
                 schema: shared.tiers.of(tier),
                 introspection: policy::may_introspect(tier, shared.introspection),
                 internal_only: &internal_only,
+                internal_input: &internal_input,
+                internal_argument: &internal_argument,
             };
             // Defence in depth: a bug in the validator on some input costs that request, coded,
             // never the connection or a worker.
@@ -246,14 +257,11 @@ impl Guard {
         let executable = checked.executable.as_ref().map_err(|e| vec![e.clone()])?;
         let operation_name = operation.operation.name.as_ref().map(|n| n.to_string());
         let kind = operation.operation.operation_type;
-        if let Some(observer) = &self.0.observer
-            && !operation.internal_fields.is_empty()
-        {
-            observer(
-                caller,
-                operation_name.as_deref(),
-                operation.internal_fields.clone(),
-            );
+        if let Some(observer) = &self.0.observer {
+            let read = self.internal_reads(tier, operation, &request.variables);
+            if !read.is_empty() {
+                observer(caller, operation_name.as_deref(), read);
+            }
         }
         request.set_parsed_query(executable.clone());
         Ok(Admitted {
@@ -261,6 +269,31 @@ impl Guard {
             kind,
             parsed: parsed.clone(),
         })
+    }
+}
+
+impl Guard {
+    /// What the audit records for `operation`: the cached fields and literal input, plus what
+    /// this request's variables (already coerced) use.
+    fn internal_reads(
+        &self,
+        tier: Tier,
+        operation: &CheckedOperation,
+        variables: &Variables,
+    ) -> Vec<String> {
+        if operation.audited_variables.is_empty() {
+            return operation.internal_fields.clone();
+        }
+        let mut read: BTreeSet<String> = operation.internal_fields.iter().cloned().collect();
+        let internal = |ty: &str, member: &str| self.0.tiers.internal_input(tier, ty, member);
+        used::sent(
+            self.0.tiers.of(tier),
+            &internal,
+            &operation.audited_variables,
+            variables,
+            &mut read,
+        );
+        read.into_iter().collect()
     }
 }
 

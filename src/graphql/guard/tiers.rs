@@ -71,6 +71,29 @@ impl TierSchemas {
         has(tier) && !has(Tier::Public)
     }
 
+    /// Whether `Type.member`, an input field or enum value, exists for `tier` but not for the
+    /// public although the public has `Type`: what the audit records when a request uses it
+    /// (to filter or order by an internal value). A type the public lacks entirely is reached
+    /// only through a field, argument or member that is itself recorded.
+    pub fn internal_input(&self, tier: Tier, type_name: &str, member: &str) -> bool {
+        let has = |t: Tier| match self.of(t).types.get(type_name) {
+            Some(ExtendedType::InputObject(input)) => Some(input.fields.contains_key(member)),
+            Some(ExtendedType::Enum(e)) => Some(e.values.contains_key(member)),
+            _ => None,
+        };
+        has(tier) == Some(true) && has(Tier::Public) == Some(false)
+    }
+
+    /// Whether the argument `arg` of `Type.field` exists for `tier` but not for the public
+    /// although the public has `Type.field`: recorded like an internal input field.
+    pub fn internal_argument(&self, tier: Tier, type_name: &str, field: &str, arg: &str) -> bool {
+        let has = |t: Tier| {
+            let definition = self.of(t).type_field(type_name, field).ok()?;
+            Some(definition.arguments.iter().any(|a| a.name.as_str() == arg))
+        };
+        has(tier) == Some(true) && has(Tier::Public) == Some(false)
+    }
+
     /// Object types of `tier` (introspection types excluded) with their field names.
     pub fn object_fields(&self, tier: Tier) -> Vec<(String, Vec<String>)> {
         let mut out: Vec<(String, Vec<String>)> = self

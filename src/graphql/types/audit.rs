@@ -25,7 +25,7 @@ impl AccessAuditEntry {
     async fn operation_name(&self) -> Option<&str> {
         self.0.operation_name.as_deref()
     }
-    /// `Type.field` names read.
+    /// `Type.field` names read, and `Type.member` names of internal input used to filter or order.
     async fn fields(&self) -> Vec<&str> {
         self.0.fields.split(',').filter(|f| !f.is_empty()).collect()
     }
