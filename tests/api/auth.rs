@@ -200,6 +200,8 @@ both_backends! {
         let app = TestApp::seeded_with(backend, |c| {
             c.jwt_secret = None;
             c.jwt_public_key_file = Some(keys_dir().join("rsa_public.pem"));
+            // Public-key tokens leave no secret to derive the cursor key from.
+            c.cursor_key = Some("00".repeat(32));
             c.jwt_algorithm = Some(JwtAlgorithm::Rs256);
         })
         .await;
@@ -222,6 +224,8 @@ both_backends! {
         let app = TestApp::seeded_with(backend, |c| {
             c.jwt_secret = None;
             c.jwt_public_key_file = Some(keys_dir().join("ec_public.pem"));
+            // Public-key tokens leave no secret to derive the cursor key from.
+            c.cursor_key = Some("00".repeat(32));
             c.jwt_algorithm = Some(JwtAlgorithm::Es256);
         })
         .await;
@@ -255,6 +259,8 @@ both_backends! {
         let app = TestApp::seeded_with(backend, |c| {
             c.jwt_secret = None;
             c.jwt_public_key_file = Some(keys_dir().join("jwks.json"));
+            // Public-key tokens leave no secret to derive the cursor key from.
+            c.cursor_key = Some("00".repeat(32));
             c.jwt_algorithm = Some(JwtAlgorithm::Rs256);
         })
         .await;
