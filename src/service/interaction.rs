@@ -7,13 +7,14 @@ use entity::{
     interaction, interaction_thread,
 };
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryResult, Select,
-    sea_query::{Expr, ExprTrait},
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryResult, Select,
+    sea_query::ExprTrait,
 };
 
 use super::{
     nested::Children,
     page::{self, KeyFn, KeyKind, KeyValue, Page, PageRequest, Sort},
+    rules,
 };
 use crate::{
     Result,
@@ -173,20 +174,6 @@ pub(crate) fn scoped(scope: OwnerScope) -> Select<interaction::Entity> {
     }
 }
 
-/// Rows whose service level is breached: resolved after the due time, or still open past it.
-pub(crate) fn breached(now: DateTime<Utc>) -> Condition {
-    use interaction::Column as C;
-    Condition::all().add(C::SlaDueAt.is_not_null()).add(
-        Condition::any()
-            .add(Expr::col(C::ResolvedAt).gt(Expr::col(C::SlaDueAt)))
-            .add(
-                Condition::all()
-                    .add(C::ResolvedAt.is_null())
-                    .add(C::SlaDueAt.lt(now)),
-            ),
-    )
-}
-
 /// One interaction, if it exists inside the scope.
 pub async fn get(
     db: &DatabaseConnection,
@@ -235,8 +222,10 @@ pub async fn list(
         select = select.filter(C::OpenedAt.lt(to));
     }
     match filter.sla_breached {
-        Some(true) => select = select.filter(breached(Utc::now())),
-        Some(false) => select = select.filter(breached(Utc::now()).not()),
+        Some(true) => select = select.filter(rules::breached_sql(interaction::Entity, Utc::now())),
+        Some(false) => {
+            select = select.filter(rules::breached_sql(interaction::Entity, Utc::now()).not())
+        }
         None => {}
     }
     if let Some(min) = filter.min_satisfaction {

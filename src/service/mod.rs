@@ -18,6 +18,7 @@ pub mod privacy;
 pub mod product;
 pub mod pulse;
 pub mod purchase;
+pub mod rules;
 pub mod satisfaction;
 pub mod sentiment;
 pub mod service_level;

@@ -124,7 +124,7 @@ pub async fn external(
         Grouping::Segment => "c.segment".to_owned(),
         Grouping::Department => "d.name".to_owned(),
         Grouping::Channel => "i.channel".to_owned(),
-        Grouping::Month => sql::month(backend, "i.opened_at"),
+        Grouping::Month => sql::month_text(backend, "i.opened_at"),
     };
     let first_reply = "SELECT m.interaction_id, MIN(m.created_at) AS first_reply \
          FROM interaction_message m JOIN interaction mi ON mi.id = m.interaction_id \
@@ -141,17 +141,17 @@ pub async fn external(
          LEFT JOIN ({first_reply}) r ON r.interaction_id = i.id \
          WHERE c.kind = 'EXTERNAL' AND i.opened_at >= ? AND i.opened_at < ? \
          GROUP BY 1 ORDER BY 1",
-        nps_responses = sql::count_if("i.nps IS NOT NULL"),
-        promoters = sql::count_if("i.nps >= 9"),
-        passives = sql::count_if("i.nps BETWEEN 7 AND 8"),
-        detractors = sql::count_if("i.nps <= 6"),
-        csat_responses = sql::count_if("i.satisfaction IS NOT NULL"),
-        csat_mean = sql::avg("i.satisfaction"),
-        csat_satisfied = sql::count_if("i.satisfaction >= 4"),
-        first_response = sql::avg(&sql::hours(backend, "i.opened_at", "r.first_reply")),
-        resolution = sql::avg(&sql::hours(backend, "i.opened_at", "i.resolved_at")),
+        nps_responses = sql::count_if_text("i.nps IS NOT NULL"),
+        promoters = sql::count_if_text("i.nps >= 9"),
+        passives = sql::count_if_text("i.nps BETWEEN 7 AND 8"),
+        detractors = sql::count_if_text("i.nps <= 6"),
+        csat_responses = sql::count_if_text("i.satisfaction IS NOT NULL"),
+        csat_mean = sql::avg_text("i.satisfaction"),
+        csat_satisfied = sql::count_if_text("i.satisfaction >= 4"),
+        first_response = sql::avg_text(&sql::hours_text(backend, "i.opened_at", "r.first_reply")),
+        resolution = sql::avg_text(&sql::hours_text(backend, "i.opened_at", "i.resolved_at")),
     );
-    let rows = InteractionRow::find_by_statement(sql::statement(
+    let rows = InteractionRow::find_by_statement(sql::statement_text(
         backend,
         &query,
         vec![range.from.into(), range.to.into()],
@@ -185,7 +185,7 @@ pub async fn external(
     let revenue_group = match grouping {
         Grouping::None => Some("'all'".to_owned()),
         Grouping::Segment => Some("c.segment".to_owned()),
-        Grouping::Month => Some(sql::month(backend, "p.purchased_at")),
+        Grouping::Month => Some(sql::month_text(backend, "p.purchased_at")),
         Grouping::Department | Grouping::Channel => None,
     };
     if let Some(group) = revenue_group {
@@ -195,7 +195,7 @@ pub async fn external(
              WHERE c.kind = 'EXTERNAL' AND p.purchased_at >= ? AND p.purchased_at < ? \
              GROUP BY 1"
         );
-        let rows = RevenueRow::find_by_statement(sql::statement(
+        let rows = RevenueRow::find_by_statement(sql::statement_text(
             backend,
             &query,
             vec![range.from.into(), range.to.into()],
@@ -291,7 +291,7 @@ async fn retention(
                  FROM ({ACTIVITY}) a JOIN customer c ON c.id = a.customer_id \
                  LEFT JOIN ({ACTIVITY}) b ON b.customer_id = a.customer_id \
                  WHERE c.kind = 'EXTERNAL' GROUP BY 1",
-                retained = sql::count_if("b.customer_id IS NOT NULL"),
+                retained = sql::count_if_text("b.customer_id IS NOT NULL"),
             );
             (query, [range, range, next, next].to_vec())
         }
@@ -309,7 +309,7 @@ async fn retention(
                  JOIN customer c ON c.id = a.customer_id \
                  LEFT JOIN ({ACTIVITY}) b ON b.customer_id = a.customer_id \
                  WHERE c.kind = 'EXTERNAL' GROUP BY 1",
-                retained = sql::count_if("b.customer_id IS NOT NULL"),
+                retained = sql::count_if_text("b.customer_id IS NOT NULL"),
             );
             (query, [range, next, next].to_vec())
         }
@@ -326,7 +326,7 @@ async fn retention(
                      UNION ALL SELECT customer_id, purchased_at AS at FROM purchase WHERE purchased_at >= ? AND purchased_at < ?) x"
                 )
             };
-            let index = sql::month_index(backend, "x.at");
+            let index = sql::month_index_text(backend, "x.at");
             let query = format!(
                 "SELECT a.grp AS grp, COUNT(*) AS active, {retained} AS retained \
                  FROM ({a}) a JOIN customer c ON c.id = a.customer_id \
@@ -334,10 +334,10 @@ async fn retention(
                  WHERE c.kind = 'EXTERNAL' GROUP BY 1",
                 a = monthly(&format!(
                     "{} AS grp, {index} AS m",
-                    sql::month(backend, "x.at")
+                    sql::month_text(backend, "x.at")
                 )),
                 b = monthly(&format!("{index} AS m")),
-                retained = sql::count_if("b.customer_id IS NOT NULL"),
+                retained = sql::count_if_text("b.customer_id IS NOT NULL"),
             );
             (query, [range, range, later, later].to_vec())
         }
@@ -347,7 +347,7 @@ async fn retention(
         .flat_map(|r| [r.from.into(), r.to.into()])
         .collect();
     Ok(
-        RetentionRow::find_by_statement(sql::statement(backend, &query, values))
+        RetentionRow::find_by_statement(sql::statement_text(backend, &query, values))
             .all(db)
             .await?,
     )

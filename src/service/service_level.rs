@@ -5,14 +5,22 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use chrono::Utc;
-use entity::{customer, department, interaction, service_agreement};
+use chrono::{DateTime, Utc};
+use entity::{
+    customer, department,
+    enums::{CustomerKind, InteractionStatus},
+    interaction, service_agreement,
+};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder,
+    sea_query::{Alias, Expr, ExprTrait, Func, JoinType, Query, SelectStatement},
 };
 
-use super::sql::{self, Range};
+use super::{
+    rules,
+    sql::{self, Range},
+};
 use crate::policy::LevelScope;
 use crate::{Error, Result};
 
@@ -72,22 +80,47 @@ impl From<LevelRow> for Level {
     }
 }
 
-fn aggregates(backend: sea_orm::DbBackend) -> String {
-    format!(
-        "COUNT(i.id) AS interactions, {resolved} AS resolved, {on_time} AS on_time, \
-         {breaches} AS breaches, {turnaround} AS turnaround, {csat_responses} AS csat_responses, \
-         {csat} AS csat, {backlog} AS backlog",
-        resolved = sql::count_if("i.resolved_at IS NOT NULL"),
-        on_time = sql::count_if("i.resolved_at IS NOT NULL AND i.resolved_at <= i.sla_due_at"),
-        breaches = sql::count_if(
-            "i.sla_due_at IS NOT NULL AND ((i.resolved_at IS NOT NULL AND i.resolved_at > i.sla_due_at) \
-             OR (i.resolved_at IS NULL AND i.sla_due_at < ?))"
+/// Adds the figures of [`Level`] over interactions `i` to `select`, at `now` (open
+/// interactions past due count as breached).
+fn aggregates(select: &mut SelectStatement, backend: DbBackend, now: DateTime<Utc>) {
+    use interaction::Column as C;
+    let i = || Alias::new("i");
+    let col = |c: C| Expr::col((i(), c));
+    let figures = [
+        ("interactions", Func::count(col(C::Id)).into()),
+        ("resolved", sql::count_if(col(C::ResolvedAt).is_not_null())),
+        ("on_time", sql::count_if(rules::on_time_sql(i()))),
+        ("breaches", sql::count_if(rules::breached_sql(i(), now))),
+        (
+            "turnaround",
+            sql::avg(sql::hours(backend, col(C::OpenedAt), col(C::ResolvedAt))),
         ),
-        turnaround = sql::avg(&sql::hours(backend, "i.opened_at", "i.resolved_at")),
-        csat_responses = sql::count_if("i.satisfaction IS NOT NULL"),
-        csat = sql::avg("i.satisfaction"),
-        backlog = sql::count_if("i.id IS NOT NULL AND i.status IN ('OPEN', 'IN_PROGRESS')"),
-    )
+        (
+            "csat_responses",
+            sql::count_if(col(C::Satisfaction).is_not_null()),
+        ),
+        ("csat", sql::avg(col(C::Satisfaction))),
+        (
+            "backlog",
+            sql::count_if(
+                col(C::Id)
+                    .is_not_null()
+                    .and(col(C::Status).is_in(OPEN.map(Expr::val))),
+            ),
+        ),
+    ];
+    for (name, figure) in figures {
+        select.expr_as(figure, Alias::new(name));
+    }
+}
+
+/// The statuses of an interaction still in the backlog.
+const OPEN: [InteractionStatus; 2] = [InteractionStatus::Open, InteractionStatus::InProgress];
+
+/// Interactions `i` opened within `range`.
+fn opened_within(range: Range) -> Expr {
+    let opened = || Expr::col((Alias::new("i"), interaction::Column::OpenedAt));
+    opened().gte(range.from).and(opened().lt(range.to))
 }
 
 /// The department of the employee behind a scope, if it is limited to one.
@@ -130,19 +163,41 @@ pub async fn per_agreement(
         return Ok(HashMap::new());
     }
     let backend = db.get_database_backend();
-    let placeholders = vec!["?"; agreement_ids.len()].join(", ");
-    let query = format!(
-        "SELECT a.id AS grp_key, {aggregates} FROM service_agreement a \
-         LEFT JOIN customer c ON c.department_id = a.consumer_department_id AND c.kind = 'INTERNAL' \
-         LEFT JOIN interaction i ON i.customer_id = c.id AND i.department_id = a.provider_department_id \
-              AND i.opened_at >= ? AND i.opened_at < ? \
-         WHERE a.id IN ({placeholders}) GROUP BY a.id",
-        aggregates = aggregates(backend),
-    );
-    let mut values: Vec<sea_orm::Value> =
-        vec![Utc::now().into(), range.from.into(), range.to.into()];
-    values.extend(agreement_ids.iter().map(|id| sea_orm::Value::from(*id)));
-    let rows = LevelRow::find_by_statement(sql::statement(backend, &query, values))
+    let (a, c, i) = (Alias::new("a"), Alias::new("c"), Alias::new("i"));
+    let mut select = Query::select()
+        .expr_as(
+            Expr::col((a.clone(), service_agreement::Column::Id)),
+            Alias::new("grp_key"),
+        )
+        .from_as(service_agreement::Entity, a.clone())
+        .join_as(
+            JoinType::LeftJoin,
+            customer::Entity,
+            c.clone(),
+            Expr::col((c.clone(), customer::Column::DepartmentId))
+                .equals((a.clone(), service_agreement::Column::ConsumerDepartmentId))
+                .and(Expr::col((c.clone(), customer::Column::Kind)).eq(CustomerKind::Internal)),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            interaction::Entity,
+            i.clone(),
+            Expr::col((i.clone(), interaction::Column::CustomerId))
+                .equals((c, customer::Column::Id))
+                .and(
+                    Expr::col((i, interaction::Column::DepartmentId))
+                        .equals((a.clone(), service_agreement::Column::ProviderDepartmentId)),
+                )
+                .and(opened_within(range)),
+        )
+        .and_where(
+            Expr::col((a.clone(), service_agreement::Column::Id))
+                .is_in(agreement_ids.iter().copied()),
+        )
+        .group_by_col((a, service_agreement::Column::Id))
+        .to_owned();
+    aggregates(&mut select, backend, Utc::now());
+    let rows = LevelRow::find_by_statement(sql::statement(backend, &select))
         .all(db)
         .await?;
     Ok(rows
@@ -158,20 +213,28 @@ pub async fn per_provider(
     range: Range,
 ) -> Result<Vec<(department::Model, Level)>> {
     let backend = db.get_database_backend();
-    let query = format!(
-        "SELECT i.department_id AS grp_key, {aggregates} FROM interaction i \
-         JOIN customer c ON c.id = i.customer_id \
-         WHERE c.kind = 'INTERNAL' AND i.opened_at >= ? AND i.opened_at < ? \
-         GROUP BY i.department_id",
-        aggregates = aggregates(backend),
-    );
-    let rows = LevelRow::find_by_statement(sql::statement(
-        backend,
-        &query,
-        vec![Utc::now().into(), range.from.into(), range.to.into()],
-    ))
-    .all(db)
-    .await?;
+    let (c, i) = (Alias::new("c"), Alias::new("i"));
+    let mut select = Query::select()
+        .expr_as(
+            Expr::col((i.clone(), interaction::Column::DepartmentId)),
+            Alias::new("grp_key"),
+        )
+        .from_as(interaction::Entity, i.clone())
+        .join_as(
+            JoinType::InnerJoin,
+            customer::Entity,
+            c.clone(),
+            Expr::col((c.clone(), customer::Column::Id))
+                .equals((i.clone(), interaction::Column::CustomerId)),
+        )
+        .and_where(Expr::col((c, customer::Column::Kind)).eq(CustomerKind::Internal))
+        .and_where(opened_within(range))
+        .group_by_col((i, interaction::Column::DepartmentId))
+        .to_owned();
+    aggregates(&mut select, backend, Utc::now());
+    let rows = LevelRow::find_by_statement(sql::statement(backend, &select))
+        .all(db)
+        .await?;
     let mut levels: HashMap<i32, Level> = rows.into_iter().map(|r| (r.grp_key, r.into())).collect();
     let mut departments = department::Entity::find().order_by_asc(department::Column::Name);
     if let Some(dept) = scope_department(db, scope).await? {
@@ -254,7 +317,7 @@ pub struct Impact {
     pub interactions: Vec<interaction::Model>,
     /// The distinct external customers behind them.
     pub customers: Vec<customer::Model>,
-    /// Of the NPS answers on them, how many are detractors (0–6).
+    /// Of the NPS answers on them, how many are detractors ([`rules::detractor`]).
     pub detractors: i64,
     /// Mean CSAT on them.
     pub csat_mean: Option<f64>,
@@ -284,7 +347,7 @@ pub async fn impact(db: &impl ConnectionTrait, id: i32) -> Result<Impact> {
     Ok(Impact {
         detractors: interactions
             .iter()
-            .filter(|i| i.nps.is_some_and(|n| n <= 6))
+            .filter(|i| rules::detractor(i.nps))
             .count() as i64,
         csat_mean: (!ratings.is_empty())
             .then(|| ratings.iter().map(|&r| f64::from(r)).sum::<f64>() / ratings.len() as f64),

@@ -167,7 +167,7 @@ fn statement(
             branches.join(" UNION ALL ")
         ),
     };
-    super::sql::statement(backend, &sql, values)
+    super::sql::statement_text(backend, &sql, values)
 }
 
 async fn read(

@@ -36,6 +36,7 @@ mod raw_http;
 mod reading;
 mod readme;
 mod replica;
+mod rules;
 mod schema_file;
 mod scoping;
 mod seed;

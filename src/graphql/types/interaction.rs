@@ -102,10 +102,7 @@ impl Interaction {
     /// Whether it was (or, still open, now is) past its due time.
     #[graphql(visible = "crate::policy::visible::internal")]
     async fn sla_breached(&self) -> bool {
-        match self.0.sla_due_at {
-            None => false,
-            Some(due) => self.0.resolved_at.unwrap_or_else(Utc::now) > due,
-        }
+        crate::service::rules::breached(self.0.sla_due_at, self.0.resolved_at, Utc::now())
     }
     /// The interaction that caused this one (say, the IT incident behind a complaint).
     #[graphql(visible = "crate::policy::visible::internal")]
