@@ -1,5 +1,6 @@
-//! Small helpers for the hand-written aggregate SQL of the metrics services: the few places
-//! where SQLite and PostgreSQL spell things differently, and binding in the right style.
+//! Small helpers for the aggregate statements of the metrics services, built with sea-query:
+//! the validated time range, the few expressions SQLite and PostgreSQL spell differently, and
+//! the statement in the backend's own placeholders.
 
 use chrono::{DateTime, Datelike, Utc};
 use sea_orm::{
@@ -118,47 +119,7 @@ pub fn tidy(value: Option<f64>) -> Option<f64> {
     value.map(|v| (v * 1_000_000.0).round() / 1_000_000.0)
 }
 
-// The text helpers below serve the statements not yet built with sea-query; they go with
-// their last user.
-
-/// Hours between two timestamp expressions, as a double.
-pub fn hours_text(backend: DbBackend, from: &str, to: &str) -> String {
-    match backend {
-        DbBackend::Postgres => format!("(EXTRACT(EPOCH FROM ({to} - {from})) / 3600.0)"),
-        _ => format!("((julianday({to}) - julianday({from})) * 24.0)"),
-    }
-}
-
-/// The `YYYY-MM` month of a timestamp expression, in UTC.
-pub fn month_text(backend: DbBackend, ts: &str) -> String {
-    match backend {
-        DbBackend::Postgres => format!("to_char({ts} AT TIME ZONE 'UTC', 'YYYY-MM')"),
-        _ => format!("strftime('%Y-%m', {ts})"),
-    }
-}
-
-/// A month number (`year * 12 + month`, UTC) of a timestamp expression, so that "the next
-/// month" is `+ 1`.
-pub fn month_index_text(backend: DbBackend, ts: &str) -> String {
-    match backend {
-        DbBackend::Postgres => format!(
-            "CAST(EXTRACT(YEAR FROM {ts} AT TIME ZONE 'UTC') * 12 + EXTRACT(MONTH FROM {ts} AT TIME ZONE 'UTC') AS INTEGER)"
-        ),
-        _ => format!(
-            "(CAST(strftime('%Y', {ts}) AS INTEGER) * 12 + CAST(strftime('%m', {ts}) AS INTEGER))"
-        ),
-    }
-}
-
-/// An average as a double on both backends (PostgreSQL's AVG is NUMERIC).
-pub fn avg_text(expr: &str) -> String {
-    format!("CAST(AVG({expr}) AS DOUBLE PRECISION)")
-}
-
-/// A count of rows matching `condition`, zero when there are none.
-pub fn count_if_text(condition: &str) -> String {
-    format!("COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0)")
-}
+// The text helper below serves the timeline, not yet built with sea-query; it goes with it.
 
 /// Builds a statement from SQL written with `?` placeholders, numbering them for PostgreSQL.
 pub fn statement_text(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
