@@ -9,6 +9,7 @@ pub mod access_audit;
 pub mod customer;
 pub mod department;
 pub mod department_feedback;
+pub mod email_change;
 pub mod enums;
 pub mod interaction;
 pub mod interaction_message;

@@ -12,6 +12,7 @@ mod m20261124_000005_separate_public_changes;
 mod m20261125_000006_separate_internal_notes;
 mod m20261125_000007_add_customer_erasure;
 mod m20261125_000008_cover_interaction_search;
+mod m20261204_000009_create_email_change;
 
 /// Every migration the gateway knows, oldest first.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_separate_internal_notes::Migration),
             Box::new(m20261125_000007_add_customer_erasure::Migration),
             Box::new(m20261125_000008_cover_interaction_search::Migration),
+            Box::new(m20261204_000009_create_email_change::Migration),
         ]
     }
 }

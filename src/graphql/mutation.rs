@@ -7,7 +7,7 @@ use super::{context::caller, types::*};
 use crate::{
     Error, Result, policy,
     service::{
-        customer_write,
+        customer_write, email_change,
         interaction_write::{self, MessageKind, NewInteraction, Opener, Transition},
         org_write, privacy, pulse,
         versioned::Expected,
@@ -119,6 +119,14 @@ impl Mutation {
             input.organization,
         )
         .await?;
+        Ok(Customer(row))
+    }
+
+    /// Applies the e-mail change asked for with `updateMyContact`, with the token the message
+    /// to the new address carried (valid for 24 hours, once).
+    async fn confirm_my_email(&self, ctx: &Context<'_>, token: String) -> Result<Customer> {
+        let viewer = policy::require_signed_in(caller(ctx))?;
+        let row = email_change::confirm(writer(ctx)?, viewer.customer_id, &token).await?;
         Ok(Customer(row))
     }
 

@@ -14,7 +14,7 @@ use sea_orm::{
 
 use super::{
     customer::{Author, author, refuse_erased},
-    validate,
+    email_change, validate,
     versioned::{self, Counters, Expected},
     write::Writer,
 };
@@ -210,15 +210,18 @@ async fn update_in(
     }
     if let Some(email) = &patch.email {
         let email = validate::email("input.email", email)?;
-        let taken = customer::Entity::find()
-            .filter(customer::Column::Email.eq(email.as_str()))
-            .filter(customer::Column::Id.ne(id))
-            .one(db)
-            .await?;
-        if taken.is_some() {
-            return Err(Error::Conflict(Conflict::EmailUnavailable));
+        match editor {
+            // The customer's own change waits for the new address to confirm it, so the
+            // answer is the same whether or not the address is someone else's.
+            Editor::Itself if email != current.email => {
+                email_change::request(db, id, &email, Utc::now()).await?;
+            }
+            Editor::Itself => {}
+            Editor::Employee => {
+                refuse_taken(db, id, &email).await?;
+                am.email = Set(email);
+            }
         }
-        am.email = Set(email);
     }
     if let Some(phone) = &patch.phone {
         am.phone = Set(validate::optional_text("input.phone", Some(phone), 40)?);
@@ -272,6 +275,19 @@ async fn update_in(
         .ok_or(Error::NotFound { what: "customer" })
 }
 
+/// Refuses an address another customer holds (employees only: they may see every customer).
+async fn refuse_taken(db: &impl ConnectionTrait, id: i32, email: &str) -> Result<()> {
+    let taken = customer::Entity::find()
+        .filter(customer::Column::Email.eq(email))
+        .filter(customer::Column::Id.ne(id))
+        .one(db)
+        .await?;
+    match taken {
+        Some(_) => Err(Error::Conflict(Conflict::EmailUnavailable)),
+        None => Ok(()),
+    }
+}
+
 /// Whether `changes` alter a field the customer itself sees (its version is then bumped).
 fn touches_public(current: &customer::Model, changes: &customer::ActiveModel) -> bool {
     fn differs<T>(change: &ActiveValue<T>, current: &T) -> bool
@@ -289,7 +305,8 @@ fn touches_public(current: &customer::Model, changes: &customer::ActiveModel) ->
 }
 
 /// Updates the caller's own contact details: the only customer fields a client may change.
-/// `expected` is the version the caller read, in its own audience's numbering.
+/// `expected` is the version the caller read, in its own audience's numbering. A new e-mail
+/// is not applied here but asked for ([`email_change`]): it takes effect when confirmed.
 pub async fn update_contact(
     writer: &Writer,
     own_id: i32,

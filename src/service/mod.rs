@@ -7,6 +7,7 @@ pub mod audit;
 pub mod customer;
 pub mod customer_write;
 pub mod department;
+pub mod email_change;
 pub mod events;
 pub mod interaction;
 pub mod interaction_write;

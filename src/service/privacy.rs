@@ -331,6 +331,7 @@ async fn erase_in(tx: &Tx, manager: i32, id: i32, expected: i32) -> Result<Erasu
     .await?;
     let blanked = blank_interactions(txn, id, now).await?;
     blank_voice(txn, id).await?;
+    super::email_change::forget(txn, id).await?;
     record(txn, manager, id, now).await?;
     // An erased customer's tokens stop working everywhere as soon as this commits.
     tx.lapse_subject(id);

@@ -9,6 +9,7 @@ mod bench;
 mod cursors;
 mod databases;
 mod differencing;
+mod email_change;
 mod explorer;
 mod fuzz;
 mod harness;

@@ -62,7 +62,7 @@ pub struct LogInteractionInput {
 pub struct UpdateMyContactInput {
     /// The version you read; a stale one is refused with CONFLICT.
     pub expected_version: i32,
-    /// New e-mail.
+    /// New e-mail: not applied at once, but sent a confirmation (see `confirmMyEmail`).
     pub email: Option<String>,
     /// New phone (empty clears it).
     pub phone: Option<String>,
