@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Datelike, Utc};
 use sea_orm::{
-    DbBackend, Statement, Value,
+    DbBackend, Statement,
     sea_query::{Alias, Expr, Func, SelectStatement},
 };
 
@@ -117,28 +117,4 @@ pub fn month_start(end: DateTime<Utc>, months: u32) -> DateTime<Utc> {
 /// noise far below that, and clients should see 21.0625, not 21.0625000004.
 pub fn tidy(value: Option<f64>) -> Option<f64> {
     value.map(|v| (v * 1_000_000.0).round() / 1_000_000.0)
-}
-
-// The text helper below serves the timeline, not yet built with sea-query; it goes with it.
-
-/// Builds a statement from SQL written with `?` placeholders, numbering them for PostgreSQL.
-pub fn statement_text(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
-    let sql = match backend {
-        DbBackend::Postgres => {
-            let mut out = String::with_capacity(sql.len() + 16);
-            let mut n = 0;
-            for c in sql.chars() {
-                if c == '?' {
-                    n += 1;
-                    out.push('$');
-                    out.push_str(&n.to_string());
-                } else {
-                    out.push(c);
-                }
-            }
-            out
-        }
-        _ => sql.to_owned(),
-    };
-    Statement::from_sql_and_values(backend, sql, values)
 }

@@ -2,10 +2,17 @@
 //! story, newest first — the view service teams open first. It pages like any nested list: the
 //! first page of every customer of a nesting level in one statement, later pages after a cursor.
 
-use std::collections::HashMap;
+use std::{cmp::Ordering, collections::HashMap};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, DbBackend, FromQueryResult, Value};
+use entity::{interaction, purchase};
+use sea_orm::{
+    DatabaseConnection, DbBackend, FromQueryResult,
+    sea_query::{
+        Alias, Asterisk, DynIden, Expr, ExprTrait, Func, IntoIden, JoinType, Order, Query,
+        SelectStatement, UnionType,
+    },
+};
 use serde_json::json;
 
 use super::page::{Page, PageRequest, SortValue, TotalCount};
@@ -29,17 +36,32 @@ impl TimelineKind {
         Self::ALL.into_iter().find(|k| *k as i32 == rank)
     }
 
-    /// The table, the time expression (over alias `x`) and the extra condition of its stream.
-    fn stream(self) -> (&'static str, &'static str, &'static str) {
+    /// The table of its stream.
+    fn table(self) -> DynIden {
         match self {
-            Self::Interaction => ("interaction", "x.opened_at", ""),
-            Self::Purchase => ("purchase", "x.purchased_at", ""),
-            Self::Rating => (
-                "interaction",
-                "COALESCE(x.rated_at, x.public_updated_at)",
-                " AND x.satisfaction IS NOT NULL",
-            ),
+            Self::Interaction | Self::Rating => interaction::Entity.into_iden(),
+            Self::Purchase => purchase::Entity.into_iden(),
         }
+    }
+
+    /// When an entry of its stream happened, over the stream's table aliased `table`.
+    fn time(self, table: &Alias) -> Expr {
+        let col = |c: DynIden| Expr::col((table.clone(), c));
+        match self {
+            Self::Interaction => col(interaction::Column::OpenedAt.into_iden()),
+            Self::Purchase => col(purchase::Column::PurchasedAt.into_iden()),
+            Self::Rating => Func::coalesce([
+                col(interaction::Column::RatedAt.into_iden()),
+                col(interaction::Column::PublicUpdatedAt.into_iden()),
+            ])
+            .into(),
+        }
+    }
+
+    /// What else an entry of its stream must be, over its table aliased `table`.
+    fn condition(self, table: &Alias) -> Option<Expr> {
+        (self == Self::Rating)
+            .then(|| Expr::col((table.clone(), interaction::Column::Satisfaction)).is_not_null())
     }
 }
 
@@ -86,21 +108,149 @@ fn decode_after(request: &PageRequest, parent: i32) -> Result<Option<After>> {
     Ok(Some((at.with_timezone(&Utc), kind, id)))
 }
 
-/// The condition (over alias `x`) that keeps a stream's entries older than `after`, and its
-/// values. Entries order by time, then kind, then id, all descending.
-fn older_than(kind: TimelineKind, after: &After, values: &mut Vec<Value>) -> String {
-    let (_, time, _) = kind.stream();
+/// The condition (over alias `x`) that keeps a stream's entries older than `after`. Entries
+/// order by time, then kind, then id, all descending.
+fn older_than(kind: TimelineKind, after: &After) -> Expr {
+    let x = Alias::new("x");
+    let time = || kind.time(&x);
     let (at, after_kind, id) = *after;
-    if kind < after_kind {
-        values.push(at.into());
-        format!(" AND {time} <= ?")
-    } else if kind > after_kind {
-        values.push(at.into());
-        format!(" AND {time} < ?")
-    } else {
-        values.extend([at.into(), at.into(), id.into()]);
-        format!(" AND ({time} < ? OR ({time} = ? AND x.id < ?))")
+    match kind.cmp(&after_kind) {
+        Ordering::Less => time().lte(at),
+        Ordering::Greater => time().lt(at),
+        Ordering::Equal => time()
+            .lt(at)
+            .or(time().eq(at).and(Expr::col((x, Alias::new("id"))).lt(id))),
     }
+}
+
+/// The newest `limit` entries of one stream for the customer `parent` names (over the outer
+/// query), older than `after` when given; with `shown`, each row carries its kind and time
+/// (PostgreSQL reads them here, SQLite from the outer query).
+fn newest(
+    kind: TimelineKind,
+    scope: OwnerScope,
+    parent: Expr,
+    limit: u64,
+    after: Option<&After>,
+    shown: bool,
+) -> SelectStatement {
+    let x = Alias::new("x");
+    let customer = || Expr::col((x.clone(), Alias::new("customer_id")));
+    let mut select = Query::select();
+    if shown {
+        select
+            .expr_as(Expr::Constant((kind as i32).into()), Alias::new("kind"))
+            .expr_as(kind.time(&x), Alias::new("at"));
+    }
+    select
+        .column((x.clone(), Alias::new("id")))
+        .from_as(kind.table(), x.clone())
+        .and_where(customer().eq(parent))
+        .and_where_option(kind.condition(&x));
+    if let OwnerScope::Customer(id) = scope {
+        select.and_where(customer().eq(id));
+    }
+    if let Some(after) = after {
+        select.and_where(older_than(kind, after));
+    }
+    select
+        .order_by_expr(kind.time(&x), Order::Desc)
+        .order_by((x, Alias::new("id")), Order::Desc)
+        .limit(limit);
+    select
+}
+
+/// Orders the merged entries per parent, newest first (time, then kind, then id).
+fn in_timeline_order(select: &mut SelectStatement) {
+    select.order_by_expr(Expr::cust("1"), Order::Asc);
+    for column in ["3", "2", "4"] {
+        select.order_by_expr(Expr::cust(column), Order::Desc);
+    }
+}
+
+/// PostgreSQL: every parent of an array, each joined laterally to the union of its streams'
+/// newest entries, so each stream's `LIMIT` applies per parent.
+fn statement_postgres(
+    scope: OwnerScope,
+    parents: &[i32],
+    limit: u64,
+    after: Option<&After>,
+) -> SelectStatement {
+    let (p, t) = (Alias::new("parent"), Alias::new("t"));
+    let parent = || Expr::col((p.clone(), p.clone()));
+    let branch = |kind| newest(kind, scope, parent(), limit, after, true);
+    // A union's first branch cannot carry its own ORDER BY and LIMIT: it reads through a
+    // subquery; the others are parenthesised.
+    let mut streams = Query::select();
+    streams
+        .column(Asterisk)
+        .from_subquery(branch(TimelineKind::Interaction), Alias::new("s"))
+        .union(UnionType::All, branch(TimelineKind::Purchase))
+        .union(UnionType::All, branch(TimelineKind::Rating));
+    let list = parents
+        .iter()
+        .map(i32::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let array = Func::cast_as(Expr::val(format!("{{{list}}}")), Alias::new("int[]"));
+    let mut select = Query::select();
+    select
+        .expr(parent())
+        .columns([
+            (t.clone(), Alias::new("kind")),
+            (t.clone(), Alias::new("at")),
+            (t.clone(), Alias::new("id")),
+        ])
+        .from_function(Func::cust("unnest").arg(array), p.clone())
+        .join_lateral(JoinType::InnerJoin, streams, t, Expr::cust("TRUE"));
+    in_timeline_order(&mut select);
+    select
+}
+
+/// SQLite (no LATERAL): per stream, every parent of a JSON array joined to the stream's rows
+/// among its newest `limit`; the streams' rows united.
+fn statement_sqlite(
+    scope: OwnerScope,
+    parents: &[i32],
+    limit: u64,
+    after: Option<&After>,
+) -> SelectStatement {
+    let (p, t) = (Alias::new("p"), Alias::new("t"));
+    let branch = |kind: TimelineKind| {
+        let newest = newest(
+            kind,
+            scope,
+            Expr::col((p.clone(), Alias::new("value"))),
+            limit,
+            after,
+            false,
+        );
+        Query::select()
+            .expr_as(
+                Expr::col((t.clone(), Alias::new("customer_id"))),
+                Alias::new("parent"),
+            )
+            .expr_as(Expr::Constant((kind as i32).into()), Alias::new("kind"))
+            .expr_as(kind.time(&t), Alias::new("at"))
+            .expr_as(Expr::col((t.clone(), Alias::new("id"))), Alias::new("id"))
+            .from_function(
+                Func::cust("json_each").arg(json!(parents).to_string()),
+                p.clone(),
+            )
+            .join_as(
+                JoinType::InnerJoin,
+                kind.table(),
+                t.clone(),
+                Expr::col((t.clone(), Alias::new("id"))).in_subquery(newest),
+            )
+            .to_owned()
+    };
+    let mut select = branch(TimelineKind::Interaction);
+    select
+        .union(UnionType::All, branch(TimelineKind::Purchase))
+        .union(UnionType::All, branch(TimelineKind::Rating));
+    in_timeline_order(&mut select);
+    select
 }
 
 /// The statement reading the newest `limit` entries of each stream for every parent. Its text
@@ -112,62 +262,11 @@ fn statement(
     limit: u64,
     after: Option<&After>,
 ) -> sea_orm::Statement {
-    let mut values: Vec<Value> = Vec::new();
-    let mut branches = Vec::new();
-    for kind in TimelineKind::ALL {
-        let (table, time, extra) = kind.stream();
-        let mut branch_values = Vec::new();
-        let mut filter = extra.to_owned();
-        if let OwnerScope::Customer(id) = scope {
-            filter.push_str(" AND x.customer_id = ?");
-            branch_values.push(id.into());
-        }
-        if let Some(after) = after {
-            filter.push_str(&older_than(kind, after, &mut branch_values));
-        }
-        branch_values.push((limit as i64).into());
-        let rank = kind as i32;
-        let inner = format!(
-            "SELECT x.id FROM {table} AS x WHERE x.customer_id = p.parent{filter} \
-             ORDER BY {time} DESC, x.id DESC LIMIT ?"
-        );
-        branches.push(match backend {
-            DbBackend::Postgres => {
-                let inner = inner.replacen("SELECT x.id", &format!("SELECT {rank} AS kind, {time} AS at, x.id"), 1);
-                format!("({inner})")
-            }
-            _ => {
-                values.push(json!(parents).to_string().into());
-                let outer_time = time.replace("x.", "t.");
-                let inner = inner.replace("p.parent", "p.value");
-                format!(
-                    "SELECT t.customer_id AS parent, {rank} AS kind, {outer_time} AS at, t.id AS id \
-                     FROM json_each(?) AS p JOIN {table} AS t ON t.id IN ({inner})"
-                )
-            }
-        });
-        values.extend(branch_values);
-    }
-    let sql = match backend {
-        DbBackend::Postgres => {
-            let list = parents
-                .iter()
-                .map(i32::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
-            values.insert(0, format!("{{{list}}}").into());
-            format!(
-                "SELECT p.parent, t.kind, t.at, t.id FROM unnest(CAST(? AS int[])) AS p(parent) \
-                 CROSS JOIN LATERAL ({}) AS t ORDER BY 1, 3 DESC, 2 DESC, 4 DESC",
-                branches.join(" UNION ALL ")
-            )
-        }
-        _ => format!(
-            "{} ORDER BY 1, 3 DESC, 2 DESC, 4 DESC",
-            branches.join(" UNION ALL ")
-        ),
+    let select = match backend {
+        DbBackend::Postgres => statement_postgres(scope, parents, limit, after),
+        _ => statement_sqlite(scope, parents, limit, after),
     };
-    super::sql::statement_text(backend, &sql, values)
+    super::sql::statement(backend, &select)
 }
 
 async fn read(
