@@ -184,7 +184,7 @@ fn by_first_column(select: &mut SelectStatement) {
 
 /// Only the external customers `c`.
 fn external_customers() -> Expr {
-    Expr::col((c(), customer::Column::Kind)).eq(CustomerKind::External)
+    Expr::col((c(), customer::Column::Kind)).eq(sql::enum_value(CustomerKind::External))
 }
 
 /// The interaction figures of external customers opened in `range`, one row per group.

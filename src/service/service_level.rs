@@ -105,7 +105,7 @@ fn aggregates(select: &mut SelectStatement, backend: DbBackend, now: DateTime<Ut
             sql::count_if(
                 col(C::Id)
                     .is_not_null()
-                    .and(col(C::Status).is_in(OPEN.map(Expr::val))),
+                    .and(col(C::Status).is_in(OPEN.map(sql::enum_value))),
             ),
         ),
     ];
@@ -176,7 +176,10 @@ pub async fn per_agreement(
             c.clone(),
             Expr::col((c.clone(), customer::Column::DepartmentId))
                 .equals((a.clone(), service_agreement::Column::ConsumerDepartmentId))
-                .and(Expr::col((c.clone(), customer::Column::Kind)).eq(CustomerKind::Internal)),
+                .and(
+                    Expr::col((c.clone(), customer::Column::Kind))
+                        .eq(sql::enum_value(CustomerKind::Internal)),
+                ),
         )
         .join_as(
             JoinType::LeftJoin,
@@ -227,7 +230,9 @@ pub async fn per_provider(
             Expr::col((c.clone(), customer::Column::Id))
                 .equals((i.clone(), interaction::Column::CustomerId)),
         )
-        .and_where(Expr::col((c, customer::Column::Kind)).eq(CustomerKind::Internal))
+        .and_where(
+            Expr::col((c, customer::Column::Kind)).eq(sql::enum_value(CustomerKind::Internal)),
+        )
         .and_where(opened_within(range))
         .group_by_col((i, interaction::Column::DepartmentId))
         .to_owned();
